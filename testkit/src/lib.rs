@@ -1,0 +1,1 @@
+//! `litestream-testkit`: deterministic simulation of the core against simulated files, clock and object store.
