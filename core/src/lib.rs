@@ -24,6 +24,9 @@
 //! commit and stops there. Panics are bugs; every `expect` says why it holds.
 
 pub mod config;
+pub mod db;
+pub mod io;
 pub mod ltx;
+pub mod plan;
 pub mod time;
 pub mod wal;

@@ -1,0 +1,3 @@
+//! Pure planners: they look at replica listings and decide which files to use.
+
+pub mod restore;
