@@ -4,42 +4,13 @@
 // The test harness reads the golden files; the crate under test stays free of IO.
 #![allow(clippy::disallowed_methods)]
 
-use std::path::PathBuf;
+mod common;
+
+use common::*;
 
 use litestream_core::ltx::{
-    compact, decode_file, Applier, ApplyOp, DbChecksum, DbImage, DecodeEvent, DecodedFile, Decoder,
-    Encoder, Header, LtxError, SliceSource, Stage, CHECKSUM_FLAG,
+    decode_file, DbChecksum, DecodeEvent, Decoder, Encoder, Header, LtxError, Stage,
 };
-
-fn golden() -> PathBuf {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/testdata/ltx-golden"
-    ));
-    assert!(dir.is_dir(), "golden data missing at {}", dir.display());
-    dir
-}
-
-fn read(rel: &str) -> Vec<u8> {
-    let p = golden().join(rel);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-fn read_text(rel: &str) -> String {
-    String::from_utf8(read(rel)).expect("utf-8 golden text")
-}
-
-fn decode(rel: &str) -> DecodedFile {
-    decode_file(&read(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.split_whitespace().collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
-}
 
 /// What the golden README's "LTX files" table records for each file.
 struct Expect {
@@ -226,52 +197,6 @@ fn byte_at_a_time_streaming_matches_whole_file() {
     assert_eq!(done, Some(whole.trailer));
 }
 
-fn db_pages(db: &[u8], page_size: usize) -> Vec<(u32, Vec<u8>)> {
-    db.chunks(page_size)
-        .enumerate()
-        .map(|(i, p)| (i as u32 + 1, p.to_vec()))
-        .collect()
-}
-
-/// Apply one LTX file to an in-memory database through [`Applier`], checking pre/post-apply
-/// checksums through [`DbImage`] first (the two-pass order `ltx apply` uses).
-fn apply(db: &mut Vec<u8>, ltx: &[u8]) -> Result<(), LtxError> {
-    let f = decode_file(ltx)?;
-    let ps = f.header.page_size;
-    let mut image = DbImage::new(ps);
-    for (pgno, page) in db_pages(db, ps as usize) {
-        image.set_page(pgno, &page);
-    }
-    image.check_pre_apply(&f.header)?;
-    let mut applier = Applier::new();
-    applier.on_event(&DecodeEvent::Header(f.header));
-    for (pgno, data) in &f.pages {
-        image.set_page(*pgno, data);
-        match applier.on_event(&DecodeEvent::Page { pgno: *pgno, data }) {
-            Some(ApplyOp::WritePage { offset, data, .. }) => {
-                let end = offset as usize + data.len();
-                if db.len() < end {
-                    db.resize(end, 0);
-                }
-                db[offset as usize..end].copy_from_slice(data);
-            }
-            other => panic!("expected a page write, got {other:?}"),
-        }
-    }
-    match applier.on_event(&DecodeEvent::Done(f.trailer)) {
-        Some(ApplyOp::Truncate { len }) => db.resize(len as usize, 0),
-        other => panic!("expected a truncation, got {other:?}"),
-    }
-    image.truncate(f.header.commit);
-    image.check_post_apply(&f.header, &f.trailer)
-}
-
-const C11: &str = "c-rows-1024/0000000000000001-0000000000000001.ltx";
-const C22: &str = "c-rows-1024/0000000000000002-0000000000000002.ltx";
-const C33: &str = "c-rows-1024/0000000000000003-0000000000000003.ltx";
-const C13: &str = "c-rows-1024/0000000000000001-0000000000000003.ltx";
-const C22_NOCK: &str = "c-rows-1024/nochecksum/0000000000000002-0000000000000002.ltx";
-
 #[test]
 fn snapshots_hold_exactly_the_input_databases() {
     for dir in [
@@ -307,49 +232,6 @@ fn incrementals_hold_the_changed_pages() {
             .collect();
         assert_eq!(f.pages, changed, "{rel}");
     }
-}
-
-#[test]
-fn applying_the_chain_reproduces_txid3() {
-    let txid2 = read("c-rows-1024/txid2.db");
-    let txid3 = read("c-rows-1024/txid3.db");
-    for chain in [
-        &[C11, C22][..],
-        &[C11, C22, C33],
-        &[C13],
-        &[C11, C22_NOCK, C33],
-    ] {
-        let mut db = Vec::new();
-        for rel in chain {
-            apply(&mut db, &read(rel)).unwrap_or_else(|e| panic!("{chain:?} at {rel}: {e}"));
-        }
-        let want = if chain.len() == 2 { &txid2 } else { &txid3 };
-        assert!(db == *want, "{chain:?} gave a different database");
-    }
-}
-
-#[test]
-fn applying_on_the_wrong_base_fails_the_pre_apply_check() {
-    let mut db = Vec::new();
-    apply(&mut db, &read(C11)).unwrap();
-    let before = db.clone();
-    let err = apply(&mut db, &read(C33)).unwrap_err();
-    assert_eq!(
-        err,
-        LtxError::PreApplyChecksum {
-            stored: 0xdeef2f8cadd0547b,
-            computed: 0xacc620725448c169
-        }
-    );
-    assert_eq!(
-        err.to_string(),
-        read_text("c-rows-1024/apply-wrong-base.txt")
-            .trim_end()
-            .split_once(": ")
-            .unwrap()
-            .1
-    );
-    assert_eq!(db, before);
 }
 
 #[test]
@@ -491,106 +373,4 @@ fn encoding_the_golden_databases_matches_the_golden_snapshots() {
             golden.trailer.post_apply_checksum
         );
     }
-}
-
-#[test]
-fn compacting_the_c_chain_gives_the_golden_compaction() {
-    let (a, b, c) = (read(C11), read(C22), read(C33));
-    let mut inputs = vec![
-        SliceSource::new(&a).unwrap(),
-        SliceSource::new(&b).unwrap(),
-        SliceSource::new(&c).unwrap(),
-    ];
-    let mut out = Vec::new();
-    let trailer = compact(&mut inputs, 0, &mut |b: &[u8]| -> Result<(), ()> {
-        out.extend_from_slice(b);
-        Ok(())
-    })
-    .unwrap();
-    let ours = decode_file(&out).unwrap();
-    let golden = decode(C13);
-    assert_eq!(ours.header, golden.header);
-    assert_eq!(ours.pages, golden.pages);
-    assert_eq!(
-        ours.trailer.post_apply_checksum,
-        golden.trailer.post_apply_checksum
-    );
-    assert_eq!(trailer, ours.trailer);
-}
-
-const V13_1: &str = "4c545831000000020000020000000001000000000000000100000000000000010000018bcfe5
-6800000000000000000000000000000000000000000000000000000000000000000000000000
-000000000000000000000000000000000000000000000000000000010001000000181f000100
-ffda000200000200b00000000000000000000000000000000000016422000000000000000004
-000000000000000087375d1bf01450b6";
-
-const V13_2: &str = "4c545831000000020000020000000001000000000000000100000000000000010000018bcfe5
-6800000000000000000000000000000000000000000000000000000000000000000000000000
-0000000000000000000000000000000000000000000000000000000100010000000c1f000100
-ffe850000000000000000000000001641600000000000000000400000000000000008716efe5
-beb684b6";
-
-const V13_3: &str = "4c545831000000020000020000000001000000000000000100000000000000010000018bcfe5
-6800000000000000000000000000000000000000000000000000000000000000000000000000
-00000000000000000000000000000000000000000000000000000001000004224d186440a718
-0000001f000100ffda000200000200b0000000000000000000000000000000de53c132000000
-0000000164310000000000000000040000000000000000f56b80646949c070";
-
-#[test]
-fn spec_vectors_13_1_to_13_3_decode() {
-    for (v, len, file_ck) in [
-        (V13_1, 168, 0x87375D1BF01450B6u64),
-        (V13_2, 156, 0x8716EFE5BEB684B6),
-        (V13_3, 183, 0xF56B80646949C070),
-    ] {
-        let bytes = hex(v);
-        assert_eq!(bytes.len(), len);
-        let f = decode_file(&bytes).unwrap_or_else(|e| panic!("{len}: {e}"));
-        assert_eq!(f.header.flags, 2);
-        assert_eq!(f.header.page_size, 512);
-        assert_eq!(f.header.timestamp, 1_700_000_000_000);
-        assert_eq!(f.pages, vec![(1, vec![0u8; 512])]);
-        assert_eq!(f.trailer.file_checksum, file_ck);
-        assert_eq!(f.trailer.post_apply_checksum, 0);
-    }
-}
-
-#[test]
-fn spec_vector_13_1_reencodes_with_the_same_layout() {
-    let golden = decode_file(&hex(V13_1)).unwrap();
-    let mut enc = Encoder::new(golden.header).unwrap();
-    enc.write_page(1, &[0u8; 512]).unwrap();
-    enc.finish(0).unwrap();
-    let ours = enc.take_output();
-    // Same header; the LZ4 block may differ, the structure may not.
-    assert_eq!(ours[..100], hex(V13_1)[..100]);
-    assert_eq!(decode_file(&ours).unwrap().pages, golden.pages);
-}
-
-#[test]
-fn spec_vector_13_4_checksums() {
-    let ramp: Vec<u8> = (0..512u32).map(|i| i as u8).collect();
-    let header = Header {
-        page_size: 512,
-        commit: 2,
-        min_txid: 1,
-        max_txid: 1,
-        timestamp: 1_700_000_000_000,
-        ..Header::default()
-    };
-    let mut enc = Encoder::new(header).unwrap();
-    enc.write_page(1, &[0u8; 512]).unwrap();
-    enc.write_page(2, &ramp).unwrap();
-    // A wrong post-apply checksum is refused for a checksummed snapshot.
-    assert!(matches!(
-        enc.finish(CHECKSUM_FLAG | 1),
-        Err(LtxError::PostApplyChecksum {
-            computed: 0xA992DA1927BB5C9F,
-            ..
-        })
-    ));
-    let trailer = enc.finish(0xA992DA1927BB5C9F).unwrap();
-    let f = decode_file(&enc.take_output()).unwrap();
-    assert_eq!(f.trailer, trailer);
-    assert_eq!(f.pages[1], (2, ramp));
 }

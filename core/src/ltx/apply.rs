@@ -5,7 +5,8 @@
 use super::checksum::{page_checksum, DbChecksum};
 use super::decoder::DecodeEvent;
 use super::error::LtxError;
-use super::header::{Header, Trailer};
+use super::header::Header;
+use super::trailer::Trailer;
 
 /// One change to the database file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,8 @@
 
 use super::encoder::Encoder;
 use super::error::LtxError;
-use super::header::{Header, Trailer, HEADER_FLAG_NO_CHECKSUM};
+use super::header::{Header, HEADER_FLAG_NO_CHECKSUM};
+use super::trailer::Trailer;
 
 /// A decoded LTX file read one page at a time.
 pub trait PageSource {

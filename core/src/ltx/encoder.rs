@@ -6,7 +6,8 @@
 
 use super::checksum::{Crc64Digest, DbChecksum, CHECKSUM_FLAG};
 use super::error::LtxError;
-use super::header::{lz4_block_bound, Header, Trailer, PAGE_FLAG_SIZE, PAGE_HEADER_SIZE};
+use super::header::{lz4_block_bound, Header, PAGE_FLAG_SIZE, PAGE_HEADER_SIZE};
+use super::trailer::Trailer;
 use super::varint::put_uvarint;
 
 /// Bytes of a block frame before its payload: page header + 4-byte compressed size.

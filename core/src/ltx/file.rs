@@ -4,7 +4,8 @@
 use super::compactor::PageSource;
 use super::decoder::{DecodeEvent, Decoder, Step};
 use super::error::LtxError;
-use super::header::{Header, Trailer};
+use super::header::Header;
+use super::trailer::Trailer;
 
 /// How many input bytes the slice helpers push at a time, so the decoder's buffer stays
 /// bounded by one frame plus this.

@@ -13,6 +13,7 @@ mod file;
 mod header;
 mod legacy;
 mod name;
+mod trailer;
 mod varint;
 
 pub use apply::{page_offset, Applier, ApplyOp, DbImage};
@@ -23,9 +24,23 @@ pub use encoder::Encoder;
 pub use error::LtxError;
 pub use file::{decode_file, DecodedFile, SliceSource, FEED_CHUNK};
 pub use header::{
-    is_valid_page_size, lock_pgno, lz4_block_bound, Header, Trailer, HEADER_FLAG_NO_CHECKSUM,
-    HEADER_SIZE, MAGIC, MAX_PAGE_SIZE, MIN_PAGE_SIZE, PAGE_FLAG_SIZE, PAGE_HEADER_SIZE,
-    TRAILER_SIZE,
+    is_valid_page_size, lock_pgno, lz4_block_bound, Header, HEADER_FLAG_NO_CHECKSUM, HEADER_SIZE,
+    MAGIC, MAX_PAGE_SIZE, MIN_PAGE_SIZE, PAGE_FLAG_SIZE, PAGE_HEADER_SIZE, TRAILER_SIZE,
 };
 pub use name::{format_filename, format_txid, parse_filename, parse_txid};
+pub use trailer::Trailer;
 pub use varint::{get_uvarint, put_uvarint, Uvarint};
+
+#[cfg(test)]
+mod codec_tests;
+
+/// Encode a whole file in memory (test helper).
+#[cfg(test)]
+pub(crate) fn encode_file(header: Header, pages: &[(u32, Vec<u8>)], post_apply: u64) -> Vec<u8> {
+    let mut enc = Encoder::new(header).expect("valid test header");
+    for (pgno, data) in pages {
+        enc.write_page(*pgno, data).expect("valid test page");
+    }
+    enc.finish(post_apply).expect("valid test trailer");
+    enc.take_output()
+}
