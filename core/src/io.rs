@@ -124,14 +124,13 @@ pub struct ObjectInfo {
 /// Replica operations, executed by the shell's backend for that database's replica.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplicaCmd {
-    /// Upload a local file as the object `key`; `timestamp` is the LTX header time.
+    /// Upload a local LTX file as the object `key` (the backend takes the file time /
+    /// object metadata from the LTX header timestamp).
     Put {
         /// Destination.
         key: ObjectKey,
         /// Local file to stream from.
         source: PathBuf,
-        /// LTX header timestamp (file mtime / object metadata).
-        timestamp: UnixMs,
     },
     /// List every object of one level, sorted by (min, max).
     List {

@@ -25,8 +25,11 @@
 
 pub mod config;
 pub mod db;
+pub mod emit;
 pub mod io;
 pub mod ltx;
 pub mod plan;
+pub mod replica;
+pub mod replicator;
 pub mod time;
 pub mod wal;

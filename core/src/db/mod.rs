@@ -1,5 +1,198 @@
-//! One database's replication: the sync pass (WAL → L0 LTX file), the decision where to
-//! continue, the checkpoint policy and procedure, and the upload position of its replica.
+//! One database's replication: opening it, sync passes (WAL → L0 LTX file), the decision
+//! where to continue, checkpoints, and its replica's upload lane.
+//!
+//! Local work runs as a queue of steps ([`Step`]), one at a time: opening, the
+//! behind-replica check, sync passes, checkpoint procedures, closing. The replica lane runs
+//! beside it. Any failure clears the queue, records the error and retries later with
+//! back-off; one database failing never affects another.
 
 pub mod checkpoint;
+pub mod pass;
+mod steps;
 pub mod verify;
+pub mod waiters;
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::io::{OpId, SharedPath};
+use crate::replica::{Backoff, ReplicaLane};
+use crate::time::{Mono, UnixMs};
+use checkpoint::CheckpointPolicy;
+use pass::{LastFile, SyncPass};
+
+pub(crate) use steps::open_steps as steps_open;
+pub use steps::Step;
+
+/// Paths of one database and its local LTX files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbPaths {
+    /// The database file.
+    pub db: SharedPath,
+    /// `<db>-wal`.
+    pub wal: SharedPath,
+    /// The meta directory (`.<name>-litestream`).
+    pub meta: PathBuf,
+    /// `<meta>/ltx`.
+    pub ltx: PathBuf,
+    /// `<meta>/ltx/0`.
+    pub ltx0: PathBuf,
+}
+
+impl DbPaths {
+    /// Paths for database `db` with meta directory `meta`.
+    pub fn new(db: PathBuf, meta: PathBuf) -> DbPaths {
+        let mut wal = db.clone().into_os_string();
+        wal.push("-wal");
+        let ltx = meta.join("ltx");
+        DbPaths {
+            db: db.into(),
+            wal: PathBuf::from(wal).into(),
+            ltx0: ltx.join("0"),
+            ltx,
+            meta,
+        }
+    }
+
+    /// The default meta directory of a database: `<dir>/.<name>-litestream`.
+    pub fn default_meta(db: &std::path::Path) -> PathBuf {
+        let name = db
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        db.with_file_name(format!(".{name}-litestream"))
+    }
+}
+
+/// Replication settings of one database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbSettings {
+    /// Database file and meta directory.
+    pub paths: DbPaths,
+    /// Background sync period; `None` disables the background loop.
+    pub monitor_interval: Option<Duration>,
+    /// Checkpoint policy.
+    pub checkpoint: CheckpointPolicy,
+    /// SQLite busy timeout.
+    pub busy_timeout: Duration,
+    /// Per-pass WAL byte limit; `None` = unlimited.
+    pub max_sync_wal_bytes: Option<u64>,
+    /// Replica retry period.
+    pub sync_interval: Duration,
+}
+
+impl DbSettings {
+    /// Litestream's defaults for a database at `db`.
+    pub fn with_defaults(db: PathBuf) -> DbSettings {
+        let meta = DbPaths::default_meta(&db);
+        DbSettings {
+            paths: DbPaths::new(db, meta),
+            monitor_interval: Some(Duration::from_secs(1)),
+            checkpoint: CheckpointPolicy::default(),
+            busy_timeout: Duration::from_secs(1),
+            max_sync_wal_bytes: Some(64 * 1024 * 1024),
+            sync_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Lifecycle of a managed database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// Registered but not replicating.
+    Stopped,
+    /// Waiting for the file to exist, or opening.
+    Opening,
+    /// Open and replicating.
+    Open,
+    /// Final sync and close in progress.
+    Closing,
+}
+
+/// One managed database.
+#[derive(Debug)]
+pub struct Db {
+    /// Its id in the replicator.
+    pub id: crate::io::DbId,
+    /// Settings.
+    pub settings: DbSettings,
+    /// Lifecycle.
+    pub lifecycle: Lifecycle,
+    /// Page size once open.
+    pub page_size: u32,
+    /// Newest local L0 file (outer `None` = not read yet).
+    pub(crate) last: Option<Option<LastFile>>,
+    pub(crate) synced_to_wal_end: bool,
+    pub(crate) synced_offset: u64,
+    pub(crate) synced_since_checkpoint: bool,
+    pub(crate) last_checkpoint: Mono,
+    pub(crate) passive_failed_at_threshold: bool,
+    pub(crate) force_snapshot: Option<&'static str>,
+    pub(crate) queue: VecDeque<Step>,
+    pub(crate) active: Option<(OpId, steps::Active)>,
+    pub(crate) pass: Option<SyncPass>,
+    pub(crate) sync_wanted: bool,
+    pub(crate) next_sync_at: Option<Mono>,
+    pub(crate) retry_at: Option<Mono>,
+    pub(crate) backoff: Backoff,
+    pub(crate) shutdown_deadline: Option<Mono>,
+    pub(crate) local_max_hint: Option<u64>,
+    pub(crate) current_pass: u64,
+    /// Replica upload lane.
+    pub replica: ReplicaLane,
+    /// Callers waiting for a sync.
+    pub waiters: waiters::Waiters,
+    /// The last local error, cleared by a successful pass.
+    pub last_error: Option<String>,
+    /// Wall time of the last successful sync pass.
+    pub last_pass_at: Option<UnixMs>,
+}
+
+impl Db {
+    /// A stopped database.
+    pub fn new(id: crate::io::DbId, settings: DbSettings) -> Db {
+        let retry = settings.sync_interval;
+        let initial = settings.monitor_interval.unwrap_or(Duration::from_secs(1));
+        Db {
+            id,
+            current_pass: 0,
+            settings,
+            lifecycle: Lifecycle::Stopped,
+            page_size: 0,
+            last: None,
+            synced_to_wal_end: false,
+            synced_offset: 0,
+            synced_since_checkpoint: false,
+            last_checkpoint: Mono(0),
+            passive_failed_at_threshold: false,
+            force_snapshot: None,
+            queue: VecDeque::new(),
+            active: None,
+            pass: None,
+            sync_wanted: false,
+            next_sync_at: None,
+            retry_at: None,
+            backoff: Backoff::new(initial, Duration::from_secs(300)),
+            shutdown_deadline: None,
+            local_max_hint: None,
+            replica: ReplicaLane::new(retry),
+            waiters: waiters::Waiters::default(),
+            last_error: None,
+            last_pass_at: None,
+        }
+    }
+
+    /// Local position: TXID of the newest L0 file (0 if none or not read yet).
+    pub fn local_txid(&self) -> u64 {
+        match &self.last {
+            Some(Some(l)) => l.ltx.txid,
+            _ => 0,
+        }
+    }
+
+    /// True when nothing local is running or queued.
+    pub fn idle(&self) -> bool {
+        self.active.is_none() && self.queue.is_empty()
+    }
+}

@@ -1,0 +1,342 @@
+//! The drive loop: owns the core's `Replicator` on one task, executes each command it
+//! emits (blocking work in `smol::unblock`), and feeds completions, WAL changes, signals
+//! and timer ticks back in, one at a time.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use litestream_core::db::DbSettings;
+use litestream_core::emit::{Level, Output, SyncReport};
+use litestream_core::io::{
+    Command, Completion, DbId, IoFail, IoFailKind, ReplicaCmd, SqliteCmd, SqliteDone,
+};
+use litestream_core::replicator::{Input, Replicator, ReplicatorSettings};
+use litestream_core::time::Mono;
+use smol::channel::{Receiver, Sender};
+
+use crate::replica::ReplicaClient;
+use crate::sqlite::SqliteDb;
+use crate::watch::WalWatcher;
+use crate::{fs, log};
+
+/// Blocking resources the commands act on.
+#[derive(Default)]
+pub struct Resources {
+    sqlite: Mutex<BTreeMap<DbId, Arc<Mutex<Option<SqliteDb>>>>>,
+    replicas: RwLock<BTreeMap<DbId, Arc<dyn ReplicaClient>>>,
+    busy: RwLock<BTreeMap<DbId, Duration>>,
+    /// Database files kept open while replicating (see `fs::read_pages`).
+    db_files: Mutex<BTreeMap<std::path::PathBuf, Arc<std::fs::File>>>,
+}
+
+impl Resources {
+    fn sqlite(&self, id: DbId) -> Arc<Mutex<Option<SqliteDb>>> {
+        self.sqlite
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(id)
+            .or_default()
+            .clone()
+    }
+
+    /// A handle for reading `path`: database files are opened once and kept; other files
+    /// (WALs, which SQLite may recreate) are opened per call.
+    fn reader(&self, path: &std::path::Path) -> Result<Arc<std::fs::File>, IoFail> {
+        let open = || {
+            std::fs::File::open(path)
+                .map(Arc::new)
+                .map_err(|e| fs::fail(path, "open", &e))
+        };
+        if path.as_os_str().to_string_lossy().ends_with("-wal") {
+            return open();
+        }
+        let mut files = self.db_files.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(f) = files.get(path) {
+            return Ok(f.clone());
+        }
+        let f = open()?;
+        files.insert(path.to_owned(), f.clone());
+        Ok(f)
+    }
+
+    fn replica(&self, id: DbId) -> Option<Arc<dyn ReplicaClient>> {
+        self.replicas
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned()
+    }
+}
+
+/// A message to the drive loop.
+pub enum Event {
+    /// An input for the core.
+    Input(Input),
+    /// Sync a database (and with `wait` its replica); the answer goes to `reply`.
+    Sync {
+        /// Database.
+        db: DbId,
+        /// Also wait for the replica.
+        wait: bool,
+        /// Give up after this long.
+        timeout: Option<Duration>,
+        /// Where the result goes.
+        reply: Sender<Result<SyncReport, String>>,
+    },
+}
+
+impl From<Input> for Event {
+    fn from(i: Input) -> Event {
+        Event::Input(i)
+    }
+}
+
+/// The running daemon: the replicator plus the shell around it.
+pub struct Daemon {
+    replicator: Replicator,
+    res: Arc<Resources>,
+    tx: Sender<Event>,
+    rx: Receiver<Event>,
+    watcher: Option<WalWatcher>,
+    origin: Instant,
+    replies: BTreeMap<u64, Sender<Result<SyncReport, String>>>,
+    next_ticket: u64,
+}
+
+impl Daemon {
+    /// A daemon with no databases yet.
+    pub fn new(settings: ReplicatorSettings) -> Daemon {
+        let (tx, rx) = smol::channel::unbounded();
+        let watcher = WalWatcher::start(tx.clone());
+        Daemon {
+            replicator: Replicator::new(settings),
+            res: Arc::default(),
+            tx,
+            rx,
+            watcher,
+            origin: Instant::now(),
+            replies: BTreeMap::new(),
+            next_ticket: 0,
+        }
+    }
+
+    fn now(&self) -> Mono {
+        Mono(u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    /// A sender for inputs (signals use it to request shutdown).
+    pub fn sender(&self) -> Sender<Event> {
+        self.tx.clone()
+    }
+
+    /// Add a database with its replica and start replicating it.
+    pub fn add_db(&mut self, settings: DbSettings, replica: Arc<dyn ReplicaClient>) -> DbId {
+        let path = settings.paths.db.clone();
+        let busy = settings.busy_timeout;
+        let (now, wall) = (self.now(), log::now_ms());
+        let id = self.replicator.add_db(now, wall, settings);
+        self.res
+            .replicas
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, replica);
+        self.res
+            .busy
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, busy);
+        if let Some(w) = &self.watcher {
+            w.add(&path, id);
+        }
+        id
+    }
+
+    /// Run until shutdown completes.
+    pub async fn run(mut self) {
+        loop {
+            self.drain();
+            if self.replicator.is_finished() {
+                return;
+            }
+            let input = match self.replicator.poll_timeout() {
+                Some(deadline) => {
+                    let wait = Duration::from_nanos(deadline.0.saturating_sub(self.now().0));
+                    let rx = self.rx.clone();
+                    smol::future::or(
+                        async move { rx.recv().await.unwrap_or(Event::Input(Input::Tick)) },
+                        async move {
+                            smol::Timer::after(wait).await;
+                            Event::Input(Input::Tick)
+                        },
+                    )
+                    .await
+                }
+                None => self
+                    .rx
+                    .recv()
+                    .await
+                    .unwrap_or(Event::Input(Input::Shutdown)),
+            };
+            self.event(input);
+            // Take whatever else is already waiting before draining outputs.
+            while let Ok(more) = self.rx.try_recv() {
+                self.event(more);
+            }
+        }
+    }
+
+    fn event(&mut self, ev: Event) {
+        let (now, wall) = (self.now(), log::now_ms());
+        match ev {
+            Event::Input(input) => self.replicator.handle(now, wall, input),
+            Event::Sync {
+                db,
+                wait,
+                timeout,
+                reply,
+            } => {
+                self.next_ticket += 1;
+                let ticket = self.next_ticket;
+                match self
+                    .replicator
+                    .request_sync(now, wall, db, ticket, wait, timeout)
+                {
+                    Ok(()) => {
+                        self.replies.insert(ticket, reply);
+                    }
+                    Err(e) => {
+                        let _ = reply.try_send(Err(format!("{e:?}")));
+                    }
+                }
+            }
+        }
+    }
+
+    fn drain(&mut self) {
+        while let Some(out) = self.replicator.poll() {
+            match out {
+                Output::Log(l) => {
+                    let db = l.db.as_ref().map(|p| p.display().to_string());
+                    let attrs: Vec<(&str, &str)> =
+                        db.as_deref().map(|d| ("db", d)).into_iter().collect();
+                    log::log(l.level, &l.message, &attrs);
+                }
+                Output::SyncDone { ticket, result, .. } => {
+                    if let Some(reply) = self.replies.remove(&ticket) {
+                        let _ = reply.try_send(result);
+                    }
+                }
+                Output::Execute { op, cmd } => {
+                    if std::env::var_os("LITESTREAM_TRACE").is_some() {
+                        eprintln!("exec {op:?} {cmd:?}");
+                    }
+                    let res = self.res.clone();
+                    let tx = self.tx.clone();
+                    smol::spawn(async move {
+                        let result = smol::unblock(move || execute(&res, cmd)).await;
+                        let _ = tx.send(Event::Input(Input::Completed { op, result })).await;
+                    })
+                    .detach();
+                }
+            }
+        }
+    }
+}
+
+fn no_replica(id: DbId) -> litestream_core::io::StoreFail {
+    litestream_core::io::StoreFail::Transient(format!(
+        "internal error: no replica for database {id:?}"
+    ))
+}
+
+/// Execute one command (blocking).
+fn execute(res: &Resources, cmd: Command) -> Completion {
+    match cmd {
+        Command::Stat { path } => Completion::Stated(fs::stat(&path)),
+        Command::ReadAt { path, offset, len } => Completion::Read(fs::read_at(&path, offset, len)),
+        Command::ReadPages { reads, len } => {
+            Completion::PagesRead(fs::read_pages(&reads, len, &|p| res.reader(p)))
+        }
+        Command::ListDir { path } => Completion::Listed(fs::list_dir(&path)),
+        Command::CreateDirAll { path } => Completion::Done(fs::create_dir_all(&path)),
+        Command::WriteAt {
+            path,
+            offset,
+            bytes,
+            truncate,
+        } => Completion::Done(fs::write_at(&path, offset, &bytes, truncate)),
+        Command::CommitFile { tmp, dest } => Completion::Done(fs::commit_file(&tmp, &dest)),
+        Command::Remove { path, recursive } => Completion::Done(fs::remove(&path, recursive)),
+        Command::Sqlite { db, cmd } => Completion::Sqlite(run_sqlite(res, db, cmd)),
+        Command::Replica { db, cmd } => {
+            let Some(client) = res.replica(db) else {
+                return match cmd {
+                    ReplicaCmd::List { .. } => Completion::ObjectsListed(Err(no_replica(db))),
+                    _ => Completion::ObjectDone(Err(no_replica(db))),
+                };
+            };
+            match cmd {
+                ReplicaCmd::Put { key, source } => Completion::ObjectDone(client.put(key, &source)),
+                ReplicaCmd::List { level } => Completion::ObjectsListed(client.list(level)),
+                ReplicaCmd::Get { key, dest } => Completion::ObjectDone(client.get(key, &dest)),
+                ReplicaCmd::Delete { keys } => Completion::ObjectDone(client.delete(&keys)),
+            }
+        }
+    }
+}
+
+fn run_sqlite(res: &Resources, id: DbId, cmd: SqliteCmd) -> Result<SqliteDone, IoFail> {
+    let slot = res.sqlite(id);
+    let mut guard = slot.lock().unwrap_or_else(|e| e.into_inner());
+    let busy = res
+        .busy
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&id)
+        .copied()
+        .unwrap_or(Duration::from_secs(1));
+    let not_open = || IoFail {
+        kind: IoFailKind::Other,
+        message: "database is not open".into(),
+    };
+    match cmd {
+        SqliteCmd::Open { path, busy_timeout } => {
+            if let Some(old) = guard.take() {
+                old.close();
+            }
+            // Keep a descriptor on the database open before SQLite takes its locks.
+            let file = res.reader(&path)?;
+            crate::sqlite::check_header_of(&file, &path)?;
+            let (db, page_size) = SqliteDb::open(&path, busy_timeout)?;
+            *guard = Some(db);
+            Ok(SqliteDone::Opened { page_size })
+        }
+        SqliteCmd::BeginWriteBarrier => guard
+            .as_mut()
+            .ok_or_else(not_open)?
+            .begin_write_barrier(busy)
+            .map(|()| SqliteDone::Done),
+        SqliteCmd::EndWriteBarrier => guard
+            .as_mut()
+            .ok_or_else(not_open)?
+            .end_write_barrier()
+            .map(|()| SqliteDone::Done),
+        SqliteCmd::Checkpoint(mode) => guard
+            .as_mut()
+            .ok_or_else(not_open)?
+            .checkpoint(mode)
+            .map(|busy| SqliteDone::Checkpointed { busy }),
+        SqliteCmd::Close => {
+            if let Some(db) = guard.take() {
+                db.close();
+            }
+            Ok(SqliteDone::Done)
+        }
+    }
+}
+
+/// Log helper for the shell itself.
+pub fn info(msg: &str) {
+    log::log(Level::Info, msg, &[]);
+}

@@ -1,0 +1,32 @@
+//! Replica backends: where LTX files go. Each backend implements [`ReplicaClient`]; the
+//! driver runs its blocking calls inside `smol::unblock`.
+
+pub mod file;
+
+use std::io::Read;
+use std::path::Path;
+
+use litestream_core::io::{ObjectInfo, ObjectKey, StoreFail};
+
+/// The operations the core's replica commands need.
+pub trait ReplicaClient: Send + Sync {
+    /// Backend name as Litestream prints it (`file`, `s3`).
+    fn kind(&self) -> &'static str;
+    /// Human-readable location (`file:///backups/db`).
+    fn location(&self) -> String;
+    /// Upload a local LTX file as `key`.
+    fn put(&self, key: ObjectKey, source: &Path) -> Result<(), StoreFail>;
+    /// Every object of `level`, sorted by (min, max).
+    fn list(&self, level: u8) -> Result<Vec<ObjectInfo>, StoreFail>;
+    /// A reader over an object's bytes.
+    fn open(&self, key: ObjectKey) -> Result<Box<dyn Read + Send>, StoreFail>;
+    /// Delete objects (missing ones are fine).
+    fn delete(&self, keys: &[ObjectKey]) -> Result<(), StoreFail>;
+
+    /// Download an object into a local file atomically.
+    fn get(&self, key: ObjectKey, dest: &Path) -> Result<(), StoreFail> {
+        let mut r = self.open(key)?;
+        crate::fs::copy_atomic(&mut r, dest).map_err(|e| StoreFail::Transient(e.message))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,149 @@
+//! `litestream restore` argument handling and output.
+
+use std::path::Path;
+
+use litestream_core::ltx;
+use litestream_core::plan::restore::{PlanError, RestoreTarget};
+
+use crate::replicate::{absolute, open_replica};
+use crate::restore::{self, RestoreOptions};
+use crate::{flag_true, log, parse_flags};
+
+/// Entry point for `litestream restore ARGS`.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let (flags, pos) = parse_flags(
+        args,
+        &[
+            "config",
+            "o",
+            "txid",
+            "timestamp",
+            "parallelism",
+            "integrity-check",
+            "follow-interval",
+        ],
+        &[
+            "if-db-not-exists",
+            "if-replica-exists",
+            "dry-run",
+            "force",
+            "json",
+            "f",
+            "no-expand-env",
+        ],
+    )?;
+    let [source] = pos.as_slice() else {
+        return Err(if pos.is_empty() {
+            "database path or replica URL required".into()
+        } else {
+            "too many arguments".into()
+        });
+    };
+    let cwd = std::env::current_dir().map_err(|e| format!("current directory: {e}"))?;
+    let is_url = source
+        .split_once("://")
+        .is_some_and(|(s, _)| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_'));
+    if !is_url {
+        return Err(format!("restoring by database path needs a config file, which this build does not read yet; use `litestream restore -o {source} REPLICA_URL`"));
+    }
+    let output = flags
+        .get("o")
+        .ok_or("-o is required when restoring from a replica URL")?;
+    let output = absolute(&cwd, Path::new(output));
+    let mut target = RestoreTarget::default();
+    if let Some(t) = flags.get("txid") {
+        target.txid = Some(
+            ltx::parse_txid(t)
+                .filter(|_| t.len() == 16)
+                .ok_or_else(|| {
+                    format!("invalid -txid {t:?}: must be 16 hex digits, e.g. 0000000000000002")
+                })?,
+        );
+    }
+    if let Some(ts) = flags.get("timestamp") {
+        if target.txid.is_some() {
+            return Err("cannot specify both -txid and -timestamp".into());
+        }
+        target.timestamp = Some(log::parse_rfc3339(ts).ok_or(
+            "invalid -timestamp, must specify in ISO 8601 format (e.g. 2000-01-01T00:00:00Z)",
+        )?);
+    }
+    let integrity = match flags.get("integrity-check").map(String::as_str) {
+        None | Some("none") => None,
+        Some(m @ ("quick" | "full")) => Some(m.to_string()),
+        Some(m) => return Err(format!("invalid -integrity-check value: {m}")),
+    };
+    if flag_true(&flags, "if-db-not-exists") && output.exists() {
+        log::log(
+            litestream_core::emit::Level::Info,
+            "database already exists, skipping",
+            &[("db", &output.display().to_string())],
+        );
+        return Ok(());
+    }
+    let client = open_replica(source, &cwd)?;
+    let files = match restore::plan(client.as_ref(), target) {
+        Ok(f) => f,
+        Err(PlanError::NoBackups | PlanError::TxidNotAvailable { .. })
+            if flag_true(&flags, "if-replica-exists") =>
+        {
+            log::log(
+                litestream_core::emit::Level::Info,
+                "no matching backups found",
+                &[],
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    if flag_true(&flags, "dry-run") {
+        println!(
+            "Restore plan:\n  source: {source}\n  target: {}\n  replica: {}",
+            output.display(),
+            client.kind()
+        );
+        println!(
+            "  txid range: {} - {}\n\nFiles to fetch:",
+            ltx::format_txid(files[0].key.min_txid),
+            ltx::format_txid(files[files.len() - 1].key.max_txid)
+        );
+        for f in &files {
+            println!(
+                "{}  {}  {}  {}",
+                f.key.level,
+                ltx::format_filename(f.key.min_txid, f.key.max_txid),
+                f.size,
+                log::rfc3339(f.created, 0)
+            );
+        }
+        return Ok(());
+    }
+    restore::prepare_output(&output, flag_true(&flags, "force"))?;
+    let started = std::time::Instant::now();
+    let opts = RestoreOptions {
+        output: output.clone(),
+        integrity_check: integrity.clone(),
+    };
+    let summary = restore::restore(client.as_ref(), &files, &opts)?;
+    if flag_true(&flags, "json") {
+        let v = serde_json::json!({
+            "db_path": output.display().to_string(),
+            "replica": client.kind(),
+            "txid": ltx::format_txid(summary.txid),
+            "duration_ms": started.elapsed().as_millis() as u64,
+            "integrity_check": integrity.unwrap_or_else(|| "none".into()),
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        log::log(
+            litestream_core::emit::Level::Info,
+            "restore complete",
+            &[
+                ("db", &output.display().to_string()),
+                ("txid", &ltx::format_txid(summary.txid)),
+                ("files", &summary.files.to_string()),
+            ],
+        );
+    }
+    Ok(())
+}

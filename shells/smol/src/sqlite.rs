@@ -1,0 +1,200 @@
+//! The daemon's own SQLite connections to one database (rusqlite, bundled SQLite): the
+//! long-lived read transaction that pins the WAL, the write barrier, and checkpoints.
+//!
+//! SQLite must be 3.51.3 or newer: older versions have a WAL-reset corruption bug that a
+//! daemon running beside an application triggers. `litestream version -verbose` prints it.
+
+use std::path::Path;
+use std::time::Duration;
+
+use litestream_core::io::{CheckpointMode, IoFail, IoFailKind};
+use rusqlite::{Connection, OpenFlags};
+
+/// Connections held for one replicated database.
+pub struct SqliteDb {
+    /// Writes (`_litestream_seq`) and checkpoints.
+    conn: Connection,
+    /// Holds the long-lived read transaction.
+    reader: Connection,
+    /// Holds the write barrier while a PASSIVE checkpoint runs.
+    barrier: Option<Connection>,
+    path: std::path::PathBuf,
+}
+
+fn sql_fail(path: &Path, what: &str, e: &rusqlite::Error) -> IoFail {
+    let busy = matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    );
+    IoFail {
+        kind: if busy {
+            IoFailKind::Busy
+        } else {
+            IoFailKind::Other
+        },
+        message: format!("{what} {}: {e}", path.display()),
+    }
+}
+
+fn connect(path: &Path, busy: Duration) -> Result<Connection, IoFail> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| sql_fail(path, "open", &e))?;
+    conn.busy_timeout(busy)
+        .map_err(|e| sql_fail(path, "set busy timeout on", &e))?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(|e| sql_fail(path, "disable autocheckpoint on", &e))?;
+    persist_wal(&conn);
+    Ok(conn)
+}
+
+/// SQLite must not delete the WAL when our connections close: the next daemon start
+/// needs it to continue where this one stopped.
+fn persist_wal(conn: &Connection) {
+    let mut on: std::os::raw::c_int = 1;
+    // SAFETY: the handle is valid for the connection's lifetime, "main" is a valid
+    // NUL-terminated schema name, and PERSIST_WAL takes a pointer to an int.
+    unsafe {
+        rusqlite::ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            rusqlite::ffi::SQLITE_FCNTL_PERSIST_WAL,
+            (&mut on as *mut std::os::raw::c_int).cast(),
+        );
+    }
+}
+
+impl SqliteDb {
+    /// Open the database for replication; returns the connections and the page size.
+    pub fn open(path: &Path, busy: Duration) -> Result<(SqliteDb, u32), IoFail> {
+        let conn = connect(path, busy)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = wal", [], |r| r.get(0))
+            .map_err(|e| sql_fail(path, "enable WAL mode on", &e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(IoFail {
+                kind: IoFailKind::Other,
+                message: format!("{}: journal_mode is {mode}, not wal: litestream replicates WAL-mode databases only; run `PRAGMA journal_mode=wal`", path.display()),
+            });
+        }
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER);
+             CREATE TABLE IF NOT EXISTS _litestream_lock (id INTEGER);",
+        )
+        .map_err(|e| sql_fail(path, "create litestream tables in", &e))?;
+        let page_size: u32 = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(|e| sql_fail(path, "read page size of", &e))?;
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        let db = SqliteDb {
+            reader: connect(path, busy)?,
+            conn,
+            barrier: None,
+            path: path.to_owned(),
+        };
+        if wal_len < 32 {
+            db.bump_seq()?;
+        }
+        db.begin_read()?;
+        Ok((db, page_size))
+    }
+
+    fn bump_seq(&self) -> Result<(), IoFail> {
+        self.conn
+            .execute("INSERT INTO _litestream_seq (id, seq) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET seq = seq + 1", [])
+            .map(|_| ())
+            .map_err(|e| sql_fail(&self.path, "write _litestream_seq in", &e))
+    }
+
+    fn begin_read(&self) -> Result<(), IoFail> {
+        self.reader
+            .execute_batch("BEGIN; SELECT COUNT(1) FROM _litestream_seq;")
+            .map_err(|e| sql_fail(&self.path, "start read transaction on", &e))
+    }
+
+    fn end_read(&self) {
+        let _ = self.reader.execute_batch("ROLLBACK");
+    }
+
+    /// Block writers until [`SqliteDb::end_write_barrier`].
+    pub fn begin_write_barrier(&mut self, busy: Duration) -> Result<(), IoFail> {
+        let c = match self.barrier.take() {
+            Some(c) => c,
+            None => connect(&self.path, busy)?,
+        };
+        let r = c
+            .execute_batch("BEGIN IMMEDIATE; INSERT INTO _litestream_lock (id) VALUES (1);")
+            .map_err(|e| sql_fail(&self.path, "begin write barrier on", &e));
+        if r.is_err() {
+            let _ = c.execute_batch("ROLLBACK");
+        }
+        self.barrier = Some(c);
+        r
+    }
+
+    /// Release the write barrier and force a WAL write (restarts the WAL after a
+    /// complete checkpoint).
+    pub fn end_write_barrier(&mut self) -> Result<(), IoFail> {
+        if let Some(c) = &self.barrier {
+            let _ = c.execute_batch("ROLLBACK");
+        }
+        self.bump_seq()
+    }
+
+    /// Release the read transaction, checkpoint, take the read transaction again.
+    /// Returns whether SQLite reported the checkpoint as blocked.
+    pub fn checkpoint(&mut self, mode: CheckpointMode) -> Result<bool, IoFail> {
+        self.end_read();
+        let sql = format!("PRAGMA wal_checkpoint({})", mode.as_str());
+        let r = self.conn.query_row(&sql, [], |row| row.get::<_, i64>(0));
+        let again = self.begin_read();
+        let busy =
+            r.map_err(|e| sql_fail(&self.path, &format!("checkpoint {} of", mode.as_str()), &e))?;
+        again?;
+        Ok(busy != 0)
+    }
+
+    /// Release everything.
+    pub fn close(self) {
+        self.end_read();
+        if let Some(c) = &self.barrier {
+            let _ = c.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// Refuse files that are not SQLite databases before SQLite touches them.
+pub fn check_header(path: &Path) -> Result<(), IoFail> {
+    let f = std::fs::File::open(path).map_err(|e| crate::fs::fail(path, "open", &e))?;
+    check_header_of(&f, path)
+}
+
+/// [`check_header`] on an open descriptor (which the caller keeps open).
+pub fn check_header_of(f: &std::fs::File, path: &Path) -> Result<(), IoFail> {
+    use std::os::unix::fs::FileExt;
+    let mut head = [0u8; 16];
+    let n = f
+        .read_at(&mut head, 0)
+        .map_err(|e| crate::fs::fail(path, "read", &e))?;
+    if n == 0 {
+        return Ok(()); // an empty file becomes a database on first write
+    }
+    if n < 16 || &head != b"SQLite format 3\0" {
+        return Err(IoFail {
+            kind: IoFailKind::Other,
+            message: format!(
+                "{} is not a SQLite database (bad header); point litestream at the database file",
+                path.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The bundled SQLite library version.
+pub fn sqlite_version() -> &'static str {
+    rusqlite::version()
+}
