@@ -11,6 +11,8 @@ pub enum Lane {
     Local,
     /// Replica uploads.
     Replica,
+    /// A control request's own operation (e.g. the `/register` header check).
+    Control(crate::io::ReqId),
 }
 
 /// Log severity.
@@ -49,6 +51,28 @@ pub enum Output {
     },
     /// Write a log line.
     Log(Log),
+    /// Answer a control request.
+    Respond {
+        /// The request.
+        req: crate::io::ReqId,
+        /// The answer.
+        response: crate::api::Response,
+    },
+    /// Build the replica client of a database registered at run time, before executing
+    /// any of its commands.
+    AttachReplica {
+        /// The new database.
+        db: DbId,
+        /// Its path.
+        path: SharedPath,
+        /// Replica URL (already validated by the core).
+        url: String,
+    },
+    /// Drop the replica client of a database that was unregistered.
+    DetachReplica {
+        /// The database.
+        db: DbId,
+    },
     /// A sync requested with `Replicator::request_sync` finished (or failed).
     SyncDone {
         /// The request's ticket.

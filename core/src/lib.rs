@@ -23,6 +23,7 @@
 //! field and offset. A torn WAL tail is not an error: the decoder reports the last valid
 //! commit and stops there. Panics are bugs; every `expect` says why it holds.
 
+pub mod api;
 pub mod config;
 pub mod db;
 pub mod emit;

@@ -139,6 +139,10 @@ pub struct Db {
     pub(crate) shutdown_deadline: Option<Mono>,
     pub(crate) local_max_hint: Option<u64>,
     pub(crate) current_pass: u64,
+    pub(crate) waiting_for_file: bool,
+    pub(crate) just_closed: bool,
+    pub(crate) unregistered: bool,
+    pub(crate) close_replies: Vec<crate::replicator::CloseReply>,
     /// Replica upload lane.
     pub replica: ReplicaLane,
     /// Callers waiting for a sync.
@@ -157,6 +161,10 @@ impl Db {
         Db {
             id,
             current_pass: 0,
+            waiting_for_file: false,
+            just_closed: false,
+            unregistered: false,
+            close_replies: Vec::new(),
             settings,
             lifecycle: Lifecycle::Stopped,
             page_size: 0,

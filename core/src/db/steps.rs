@@ -307,21 +307,30 @@ impl Db {
     ) -> Result<(), String> {
         let paths = self.settings.paths.clone();
         match (active, c) {
-            (Active::Single(Step::WaitForFile), Completion::Stated(r)) => match r {
-                Ok(Some(_)) => Ok(()),
-                Ok(None) => {
-                    // Not an error: replication starts when the file appears.
-                    self.queue.push_front(Step::WaitForFile);
-                    self.retry_at = Some(
-                        now + self
-                            .settings
-                            .monitor_interval
-                            .unwrap_or(std::time::Duration::from_secs(1)),
-                    );
-                    Ok(())
+            (Active::Single(Step::WaitForFile), Completion::Stated(r)) => {
+                match r {
+                    Ok(Some(_)) => {
+                        self.waiting_for_file = false;
+                        Ok(())
+                    }
+                    Ok(None) => {
+                        if !self.waiting_for_file {
+                            em.log(Level::Info, Some(&paths.db), "database file does not exist yet: replication starts when it appears");
+                        }
+                        self.waiting_for_file = true;
+                        // Not an error: replication starts when the file appears.
+                        self.queue.push_front(Step::WaitForFile);
+                        self.retry_at = Some(
+                            now + self
+                                .settings
+                                .monitor_interval
+                                .unwrap_or(std::time::Duration::from_secs(1)),
+                        );
+                        Ok(())
+                    }
+                    Err(e) => Err(format!("stat database: {}", e.message)),
                 }
-                Err(e) => Err(format!("stat database: {}", e.message)),
-            },
+            }
             (Active::Single(Step::Open), Completion::Sqlite(r)) => match r {
                 Ok(SqliteDone::Opened { page_size }) => {
                     self.page_size = page_size;
@@ -471,8 +480,8 @@ impl Db {
             }
             (Active::Single(Step::Close), Completion::Sqlite(r)) => {
                 self.lifecycle = Lifecycle::Stopped;
+                self.just_closed = true;
                 self.waiters.fail_all(id, "database not open", em);
-                self.last = None;
                 self.queue.clear();
                 r.map(|_| ())
                     .map_err(|e| format!("close database: {}", e.message))

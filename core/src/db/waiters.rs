@@ -6,15 +6,17 @@
 //! coalesce naturally: one pass and one upload satisfy all of them, and each gets the
 //! truthful positions at the moment it completes.
 
+use crate::api::{Response, StatusBody};
 use crate::emit::{Emitter, Output, SyncReport};
 use crate::io::DbId;
+use crate::io::ReqId;
 use crate::time::Mono;
 
 /// One caller waiting for a sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Waiter {
-    /// Echoed in [`Output::SyncDone`].
-    pub ticket: u64,
+    /// Who gets the answer.
+    pub reply: Reply,
     /// Local TXID when the request arrived.
     pub before: u64,
     /// Passes must have started after this count.
@@ -25,6 +27,20 @@ pub struct Waiter {
     pub deadline: Option<Mono>,
     /// Set once the local pass is done: the TXID the replica must reach.
     pub local_done: Option<u64>,
+}
+
+/// Where a waiter's answer goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// [`Output::SyncDone`] with this ticket (shell callers such as `replicate -once`).
+    Ticket(u64),
+    /// An HTTP response to the control request (`/sync`).
+    Control {
+        /// The request.
+        req: ReqId,
+        /// Database path as echoed in the response.
+        path: String,
+    },
 }
 
 /// The waiters of one database and the pass counters they key on.
@@ -73,22 +89,15 @@ impl Waiters {
                 None => false,
             };
             if done {
-                em.out.push_back(Output::SyncDone {
-                    ticket: w.ticket,
-                    db,
-                    result: Ok(report(&w, local, replica)),
-                });
+                answer(em, db, &w, Ok(report(&w, local, replica)));
             } else if w.deadline.is_some_and(|d| now >= d) {
                 let what = if w.local_done.is_some() {
                     "replica sync"
                 } else {
                     "db sync"
                 };
-                em.out.push_back(Output::SyncDone {
-                    ticket: w.ticket,
-                    db,
-                    result: Err(format!("{what}: context deadline exceeded")),
-                });
+                let msg = format!("sync database: {what}: the sync did not complete within the timeout and keeps running (context deadline exceeded)");
+                answer(em, db, &w, Err(msg));
             } else {
                 keep.push(w);
             }
@@ -102,11 +111,7 @@ impl Waiters {
             if w.local_done.is_some() {
                 return true;
             }
-            em.out.push_back(Output::SyncDone {
-                ticket: w.ticket,
-                db,
-                result: Err(format!("db sync: {msg}")),
-            });
+            answer(em, db, w, Err(format!("sync database: db sync: {msg}")));
             false
         });
     }
@@ -114,10 +119,41 @@ impl Waiters {
     /// Fail every waiter (database stopped or removed).
     pub fn fail_all(&mut self, db: DbId, msg: &str, em: &mut Emitter) {
         for w in std::mem::take(&mut self.list) {
-            em.out.push_back(Output::SyncDone {
-                ticket: w.ticket,
-                db,
-                result: Err(msg.to_string()),
+            answer(em, db, &w, Err(msg.to_string()));
+        }
+    }
+}
+
+fn answer(em: &mut Emitter, db: DbId, w: &Waiter, result: Result<SyncReport, String>) {
+    match &w.reply {
+        Reply::Ticket(ticket) => em.out.push_back(Output::SyncDone {
+            ticket: *ticket,
+            db,
+            result,
+        }),
+        Reply::Control { req, path } => {
+            let response = match result {
+                Ok(r) => {
+                    let status = match (r.after > r.before, w.wait_replica) {
+                        (false, _) => "no_change",
+                        (true, true) => "synced",
+                        (true, false) => "synced_local",
+                    };
+                    Response::json(
+                        200,
+                        &StatusBody {
+                            status,
+                            path: path.clone(),
+                            txid: Some(r.after),
+                            replicated_txid: Some(r.replicated),
+                        },
+                    )
+                }
+                Err(e) => Response::error(500, e),
+            };
+            em.out.push_back(Output::Respond {
+                req: *req,
+                response,
             });
         }
     }

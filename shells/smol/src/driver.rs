@@ -84,6 +84,13 @@ pub enum Event {
         /// Where the result goes.
         reply: Sender<Result<SyncReport, String>>,
     },
+    /// A control request from the socket; the answer goes to `reply`.
+    Control {
+        /// The request.
+        request: litestream_core::api::Request,
+        /// Where the response goes.
+        reply: Sender<litestream_core::api::Response>,
+    },
 }
 
 impl From<Input> for Event {
@@ -101,7 +108,10 @@ pub struct Daemon {
     watcher: Option<WalWatcher>,
     origin: Instant,
     replies: BTreeMap<u64, Sender<Result<SyncReport, String>>>,
+    responses: BTreeMap<u64, Sender<litestream_core::api::Response>>,
     next_ticket: u64,
+    /// Builds replica clients for databases registered at run time.
+    pub open_replica: fn(&str) -> Result<Arc<dyn ReplicaClient>, String>,
 }
 
 impl Daemon {
@@ -117,7 +127,9 @@ impl Daemon {
             watcher,
             origin: Instant::now(),
             replies: BTreeMap::new(),
+            responses: BTreeMap::new(),
             next_ticket: 0,
+            open_replica: |url| Err(format!("cannot open replica {url}")),
         }
     }
 
@@ -190,6 +202,13 @@ impl Daemon {
         let (now, wall) = (self.now(), log::now_ms());
         match ev {
             Event::Input(input) => self.replicator.handle(now, wall, input),
+            Event::Control { request, reply } => {
+                self.next_ticket += 1;
+                let req = litestream_core::io::ReqId(self.next_ticket);
+                self.responses.insert(self.next_ticket, reply);
+                self.replicator
+                    .handle(now, wall, Input::Control { req, request });
+            }
             Event::Sync {
                 db,
                 wait,
@@ -221,6 +240,35 @@ impl Daemon {
                     let attrs: Vec<(&str, &str)> =
                         db.as_deref().map(|d| ("db", d)).into_iter().collect();
                     log::log(l.level, &l.message, &attrs);
+                }
+                Output::Respond { req, response } => {
+                    if let Some(reply) = self.responses.remove(&req.0) {
+                        let _ = reply.try_send(response);
+                    }
+                }
+                Output::AttachReplica { db, path, url } => match (self.open_replica)(&url) {
+                    Ok(client) => {
+                        self.res
+                            .replicas
+                            .write()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(db, client);
+                        if let Some(w) = &self.watcher {
+                            w.add(&path, db);
+                        }
+                    }
+                    Err(e) => log::log(
+                        Level::Error,
+                        &format!("replica for {}: {e}", path.display()),
+                        &[],
+                    ),
+                },
+                Output::DetachReplica { db } => {
+                    self.res
+                        .replicas
+                        .write()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .remove(&db);
                 }
                 Output::SyncDone { ticket, result, .. } => {
                     if let Some(reply) = self.replies.remove(&ticket) {

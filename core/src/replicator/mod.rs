@@ -4,13 +4,19 @@
 //! completion to the database lane that issued it, runs timers, and starts and stops
 //! databases. It never blocks and never performs IO itself.
 
+mod control;
+
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::db::waiters::Waiter;
+pub use control::CloseReply;
+
+use crate::api::Request;
+use crate::db::waiters::{Reply, Waiter};
 use crate::db::{steps_open, Db, DbSettings, Lifecycle, Step};
-use crate::emit::{Emitter, Level, Output};
-use crate::io::{Completion, DbId, OpId};
+use crate::emit::{Emitter, Lane, Level, Output};
+use crate::io::{Completion, DbId, OpId, ReqId};
 use crate::time::{Mono, UnixMs};
 
 /// One input to the replicator.
@@ -29,6 +35,13 @@ pub enum Input {
     },
     /// Stop everything: final sync, wait for the replicas (bounded), close.
     Shutdown,
+    /// A control request (answered by `Output::Respond` with the same id).
+    Control {
+        /// Echoed in the response.
+        req: ReqId,
+        /// The request.
+        request: Request,
+    },
 }
 
 /// Why a sync request was refused.
@@ -41,16 +54,34 @@ pub enum SyncRefused {
 }
 
 /// Daemon-wide settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ReplicatorSettings {
     /// How long shutdown waits for replicas to receive the final files.
     pub shutdown_sync_timeout: Duration,
+    /// Version string reported by `/info`.
+    pub version: String,
+    /// Process id reported by `/info`.
+    pub pid: u32,
+    /// Wall time the daemon started.
+    pub started_at: UnixMs,
+    /// Monotonic time the daemon started.
+    pub started_mono: Mono,
+    /// Home directory for `~` in control paths.
+    pub home: Option<PathBuf>,
+    /// Validates a replica URL given to `/register` (pure; the shell builds the client).
+    pub validate_replica_url: fn(&str) -> Result<(), String>,
 }
 
 impl Default for ReplicatorSettings {
     fn default() -> Self {
         ReplicatorSettings {
             shutdown_sync_timeout: Duration::from_secs(30),
+            version: String::new(),
+            pid: 0,
+            started_at: UnixMs(0),
+            started_mono: Mono(0),
+            home: None,
+            validate_replica_url: |_| Ok(()),
         }
     }
 }
@@ -60,6 +91,8 @@ impl Default for ReplicatorSettings {
 pub struct Replicator {
     settings: ReplicatorSettings,
     dbs: BTreeMap<DbId, Db>,
+    by_path: BTreeMap<PathBuf, DbId>,
+    parked: BTreeMap<ReqId, control::Parked>,
     next_db: u64,
     em: Emitter,
     shutting_down: bool,
@@ -71,6 +104,8 @@ impl Replicator {
         Replicator {
             settings,
             dbs: BTreeMap::new(),
+            by_path: BTreeMap::new(),
+            parked: BTreeMap::new(),
             next_db: 0,
             em: Emitter::default(),
             shutting_down: false,
@@ -79,11 +114,33 @@ impl Replicator {
 
     /// Register a database and start replicating it.
     pub fn add_db(&mut self, now: Mono, wall: UnixMs, settings: DbSettings) -> DbId {
+        let id = self.alloc_id();
+        self.insert_db(now, wall, id, settings);
+        id
+    }
+
+    fn alloc_id(&mut self) -> DbId {
         self.next_db += 1;
-        let id = DbId(self.next_db);
+        DbId(self.next_db)
+    }
+
+    fn insert_db(&mut self, now: Mono, wall: UnixMs, id: DbId, settings: DbSettings) {
+        self.by_path.insert(settings.paths.db.to_path_buf(), id);
         self.dbs.insert(id, Db::new(id, settings));
         self.start_db(now, wall, id);
-        id
+    }
+
+    /// The id of the database at `path` (absolute, cleaned).
+    pub fn find(&self, path: &std::path::Path) -> Option<DbId> {
+        self.by_path.get(path).copied()
+    }
+
+    /// Databases still registered (not being unregistered), in registration order.
+    fn visible(&self) -> impl Iterator<Item = (DbId, &Db)> {
+        self.dbs
+            .iter()
+            .filter(|(_, d)| !d.unregistered)
+            .map(|(k, v)| (*k, v))
     }
 
     /// (Re)start a stopped database. Returns false if it is unknown or not stopped.
@@ -95,6 +152,7 @@ impl Replicator {
             return false;
         }
         db.lifecycle = Lifecycle::Opening;
+        db.last = None;
         db.queue.extend(steps_open());
         db.advance(id, now, wall, &mut self.em);
         true
@@ -138,13 +196,16 @@ impl Replicator {
                     db.sync_wanted = true;
                 }
             }
-            Input::Completed { op, result } => {
-                if let Some((id, lane)) = self.em.ops.remove(&op) {
+            Input::Completed { op, result } => match self.em.ops.remove(&op) {
+                Some((_, Lane::Control(req))) => self.control_completed(now, wall, req, result),
+                Some((id, lane)) => {
                     if let Some(db) = self.dbs.get_mut(&id) {
                         db.on_completion(id, lane, op, result, now, wall, &mut self.em);
                     }
                 }
-            }
+                None => {}
+            },
+            Input::Control { req, request } => self.control(now, wall, req, request),
             Input::Shutdown => {
                 if !self.shutting_down {
                     self.shutting_down = true;
@@ -160,6 +221,7 @@ impl Replicator {
                 }
             }
         }
+        let mut closed = Vec::new();
         for (id, db) in self.dbs.iter_mut() {
             db.advance(*id, now, wall, &mut self.em);
             if db.waiters.any() {
@@ -167,6 +229,12 @@ impl Replicator {
                 db.waiters
                     .settle(*id, now, local, db.replica.pos, &mut self.em);
             }
+            if std::mem::take(&mut db.just_closed) {
+                closed.push(*id);
+            }
+        }
+        for id in closed {
+            self.closed(id);
         }
     }
 
@@ -191,7 +259,7 @@ impl Replicator {
         }
         let after_pass = db.waiters.passes_started;
         db.waiters.add(Waiter {
-            ticket,
+            reply: Reply::Ticket(ticket),
             before: db.local_txid(),
             after_pass,
             wait_replica,

@@ -1,0 +1,412 @@
+//! Control requests (the IPC socket's endpoints) handled by the replicator: each request
+//! either answers at once or parks until the database work it needs is done. Status codes
+//! and messages follow IPC.md, except that an unknown database is a 404 everywhere.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::Replicator;
+use crate::api::{
+    self, InfoBody, ListBody, ListEntry, Request, Response, StatusBody, SyncStatusBody,
+    SyncStatusEntry, TxidBody,
+};
+use crate::db::waiters::{Reply, Waiter};
+use crate::db::{DbSettings, Lifecycle};
+use crate::emit::{Lane, Output};
+use crate::io::{Command, Completion, DbId, ReqId};
+use crate::time::{rfc3339, Mono, UnixMs};
+
+/// Default timeout of `/stop` and `/unregister`, and of `/sync` with `wait`.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A control request waiting for work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Parked {
+    /// `/register`: the header check of the file is running.
+    Register { path: PathBuf, replica_url: String },
+}
+
+/// What a stopping database owes its callers once closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReply {
+    /// `/stop` answers `stopped`.
+    Stop(ReqId),
+    /// `/unregister` answers `unregistered` and the database is forgotten.
+    Unregister(ReqId),
+}
+
+fn timeout(secs: Option<i64>, default: Duration) -> Duration {
+    match secs {
+        Some(s) if s > 0 => Duration::from_secs(s.unsigned_abs()),
+        _ => default,
+    }
+}
+
+impl Replicator {
+    fn respond(&mut self, req: ReqId, response: Response) {
+        self.em.out.push_back(Output::Respond { req, response });
+    }
+
+    fn lookup(&self, raw: &str) -> Result<(PathBuf, Option<DbId>), Response> {
+        let path = api::paths::expand(raw, self.settings.home.as_deref())
+            .map_err(|e| Response::error(400, e))?;
+        let id = self.by_path.get(&path).copied();
+        Ok((path, id))
+    }
+
+    fn not_found(path: &std::path::Path) -> Response {
+        Response::error(404, format!("database not found: {}", path.display()))
+    }
+
+    /// Handle one control request.
+    pub(crate) fn control(&mut self, now: Mono, wall: UnixMs, req: ReqId, request: Request) {
+        match self.control_inner(now, wall, req, request) {
+            Ok(Some(resp)) | Err(resp) => self.respond(req, resp),
+            Ok(None) => {}
+        }
+    }
+
+    fn control_inner(
+        &mut self,
+        now: Mono,
+        wall: UnixMs,
+        req: ReqId,
+        request: Request,
+    ) -> Result<Option<Response>, Response> {
+        match request {
+            Request::List => {
+                let databases = self
+                    .visible()
+                    .map(|(_, db)| ListEntry {
+                        path: db.settings.paths.db.display().to_string(),
+                        status: match db.lifecycle {
+                            Lifecycle::Stopped => "stopped",
+                            _ if db.settings.monitor_interval.is_none() => "open",
+                            _ => "replicating",
+                        },
+                        last_sync_at: db.replica.last_sync_at.map(|t| rfc3339(t, 9)),
+                    })
+                    .collect();
+                Ok(Some(Response::json(200, &ListBody { databases })))
+            }
+            Request::Info => {
+                let i = &self.settings;
+                Ok(Some(Response::json(
+                    200,
+                    &InfoBody {
+                        version: i.version.clone(),
+                        pid: i.pid,
+                        uptime_seconds: now.since(i.started_mono).as_secs(),
+                        started_at: rfc3339(i.started_at, 9),
+                        database_count: self.visible().count(),
+                    },
+                )))
+            }
+            Request::Txid { path } => {
+                if path.is_empty() {
+                    return Err(Response::error(400, "path required"));
+                }
+                let (path, id) = self.lookup(&path)?;
+                let db = id
+                    .and_then(|id| self.dbs.get(&id))
+                    .ok_or_else(|| Self::not_found(&path))?;
+                Ok(Some(Response::json(
+                    200,
+                    &TxidBody {
+                        txid: db.local_txid(),
+                    },
+                )))
+            }
+            Request::Start { path, .. } => {
+                let (path, id) = self.lookup(&path)?;
+                let id = id.ok_or_else(|| Self::not_found(&path))?;
+                let started = self.start_db(now, wall, id);
+                let txid = self.dbs.get(&id).map_or(0, |d| d.local_txid());
+                let status = if started {
+                    "started"
+                } else {
+                    "already_running"
+                };
+                Ok(Some(Response::json(
+                    200,
+                    &StatusBody {
+                        status,
+                        path: path.display().to_string(),
+                        txid: Some(txid),
+                        replicated_txid: None,
+                    },
+                )))
+            }
+            Request::Stop { path, timeout: t } => {
+                let (path, id) = self.lookup(&path)?;
+                let id = id.ok_or_else(|| Self::not_found(&path))?;
+                self.close_with_reply(
+                    now,
+                    wall,
+                    id,
+                    CloseReply::Stop(req),
+                    timeout(t, DEFAULT_TIMEOUT),
+                    &path,
+                )
+            }
+            Request::Unregister { path, timeout: t } => {
+                let (path, id) = self.lookup(&path)?;
+                let Some(id) = id else {
+                    let body = StatusBody {
+                        status: "already_unregistered",
+                        path: path.display().to_string(),
+                        txid: Some(0),
+                        replicated_txid: None,
+                    };
+                    return Ok(Some(Response::json(200, &body)));
+                };
+                self.by_path.remove(&path);
+                self.close_with_reply(
+                    now,
+                    wall,
+                    id,
+                    CloseReply::Unregister(req),
+                    timeout(t, DEFAULT_TIMEOUT),
+                    &path,
+                )
+            }
+            Request::Sync {
+                path,
+                wait,
+                timeout: t,
+            } => {
+                let (path, id) = self.lookup(&path)?;
+                let id = id.ok_or_else(|| Self::not_found(&path))?;
+                let db = self
+                    .dbs
+                    .get_mut(&id)
+                    .ok_or_else(|| Self::not_found(&path))?;
+                if !matches!(db.lifecycle, Lifecycle::Open | Lifecycle::Opening) {
+                    return Err(Response::error(
+                        409,
+                        format!("database not open: {}", path.display()),
+                    ));
+                }
+                let deadline = match (wait, t) {
+                    (_, Some(s)) if s > 0 => Some(Duration::from_secs(s.unsigned_abs())),
+                    (true, _) => Some(DEFAULT_TIMEOUT),
+                    _ => None,
+                };
+                let w = Waiter {
+                    reply: Reply::Control {
+                        req,
+                        path: path.display().to_string(),
+                    },
+                    before: db.local_txid(),
+                    after_pass: db.waiters.passes_started,
+                    wait_replica: wait,
+                    deadline: deadline.map(|d| now + d),
+                    local_done: None,
+                };
+                db.waiters.add(w);
+                db.sync_wanted = true;
+                Ok(None)
+            }
+            Request::Register { path, replica_url } => {
+                if replica_url.is_empty() {
+                    return Err(Response::error(400, "replica_url required"));
+                }
+                let (path, id) = self.lookup(&path)?;
+                if id.is_some() {
+                    let body = StatusBody {
+                        status: "already_registered",
+                        path: path.display().to_string(),
+                        txid: None,
+                        replicated_txid: None,
+                    };
+                    return Ok(Some(Response::json(200, &body)));
+                }
+                (self.settings.validate_replica_url)(&replica_url)
+                    .map_err(|e| Response::error(400, format!("invalid replica url: {e}")))?;
+                let op = self.em.issue(
+                    DbId(0),
+                    Lane::Control(req),
+                    Command::ReadAt {
+                        path: path.clone().into(),
+                        offset: 0,
+                        len: 16,
+                    },
+                );
+                let _ = op;
+                self.parked
+                    .insert(req, Parked::Register { path, replica_url });
+                Ok(None)
+            }
+            Request::SyncStatus { path } => {
+                let only = match path.as_deref() {
+                    Some(p) if !p.is_empty() => {
+                        let (path, id) = self.lookup(p)?;
+                        Some(id.ok_or_else(|| Self::not_found(&path))?)
+                    }
+                    _ => None,
+                };
+                let databases = self
+                    .visible()
+                    .filter(|(id, _)| only.is_none_or(|o| o == *id))
+                    .map(|(_, db)| status_entry(db))
+                    .collect();
+                Ok(Some(Response::json(200, &SyncStatusBody { databases })))
+            }
+            Request::Pprof { .. } => Err(Response::error(
+                501,
+                "profiles are served by the daemon shell, not the core",
+            )),
+        }
+    }
+
+    fn close_with_reply(
+        &mut self,
+        now: Mono,
+        wall: UnixMs,
+        id: DbId,
+        reply: CloseReply,
+        t: Duration,
+        path: &std::path::Path,
+    ) -> Result<Option<Response>, Response> {
+        let db = self.dbs.get_mut(&id).ok_or_else(|| Self::not_found(path))?;
+        if let CloseReply::Unregister(_) = reply {
+            db.unregistered = true;
+        }
+        match db.lifecycle {
+            Lifecycle::Stopped => {
+                let txid = db.local_txid();
+                if let CloseReply::Unregister(_) = reply {
+                    self.dbs.remove(&id);
+                    let body = StatusBody {
+                        status: "unregistered",
+                        path: path.display().to_string(),
+                        txid: Some(txid),
+                        replicated_txid: None,
+                    };
+                    return Ok(Some(Response::json(200, &body)));
+                }
+                let body = StatusBody {
+                    status: "already_stopped",
+                    path: path.display().to_string(),
+                    txid: Some(txid),
+                    replicated_txid: None,
+                };
+                Ok(Some(Response::json(200, &body)))
+            }
+            _ => {
+                db.close_replies.push(reply);
+                self.stop_db(now, wall, id, t);
+                Ok(None)
+            }
+        }
+    }
+
+    /// A database finished closing: answer `/stop` and `/unregister` callers.
+    pub(crate) fn closed(&mut self, id: DbId) {
+        let Some(db) = self.dbs.get_mut(&id) else {
+            return;
+        };
+        let replies = std::mem::take(&mut db.close_replies);
+        let txid = db.local_txid();
+        let path = db.settings.paths.db.display().to_string();
+        let forget = db.unregistered;
+        for r in replies {
+            let (req, status) = match r {
+                CloseReply::Stop(req) => (req, "stopped"),
+                CloseReply::Unregister(req) => (req, "unregistered"),
+            };
+            let body = StatusBody {
+                status,
+                path: path.clone(),
+                txid: Some(txid),
+                replicated_txid: None,
+            };
+            self.respond(req, Response::json(200, &body));
+        }
+        if forget {
+            self.dbs.remove(&id);
+            self.em.out.push_back(Output::DetachReplica { db: id });
+        }
+    }
+
+    /// Completion of a control operation (the `/register` header check).
+    pub(crate) fn control_completed(
+        &mut self,
+        now: Mono,
+        wall: UnixMs,
+        req: ReqId,
+        result: Completion,
+    ) {
+        let Some(Parked::Register { path, replica_url }) = self.parked.remove(&req) else {
+            return;
+        };
+        let header = match result {
+            Completion::Read(Ok(bytes)) => bytes,
+            Completion::Read(Err(e)) => {
+                return self.respond(
+                    req,
+                    Response::error(500, format!("failed to register database: {}", e.message)),
+                );
+            }
+            _ => {
+                return self.respond(
+                    req,
+                    Response::error(500, "failed to register database: internal error"),
+                )
+            }
+        };
+        if !header.is_empty() && header.as_slice() != b"SQLite format 3\0" {
+            let msg = format!(
+                "{} is not a SQLite database (bad header): register the database file itself",
+                path.display()
+            );
+            return self.respond(req, Response::error(400, msg));
+        }
+        if self.by_path.contains_key(&path) {
+            let body = StatusBody {
+                status: "already_registered",
+                path: path.display().to_string(),
+                txid: None,
+                replicated_txid: None,
+            };
+            return self.respond(req, Response::json(200, &body));
+        }
+        let id = self.alloc_id();
+        self.em.out.push_back(Output::AttachReplica {
+            db: id,
+            path: path.clone().into(),
+            url: replica_url,
+        });
+        self.insert_db(now, wall, id, DbSettings::with_defaults(path.clone()));
+        let body = StatusBody {
+            status: "registered",
+            path: path.display().to_string(),
+            txid: None,
+            replicated_txid: None,
+        };
+        self.respond(req, Response::json(200, &body));
+    }
+}
+
+fn status_entry(db: &crate::db::Db) -> SyncStatusEntry {
+    let txid = db.local_txid();
+    SyncStatusEntry {
+        path: db.settings.paths.db.display().to_string(),
+        active: db.active.is_some(),
+        state: match db.lifecycle {
+            Lifecycle::Stopped => "stopped",
+            Lifecycle::Opening if db.waiting_for_file => "waiting_for_file",
+            Lifecycle::Opening => "opening",
+            Lifecycle::Open => "replicating",
+            Lifecycle::Closing => "closing",
+        },
+        txid,
+        replica_txid: db.replica.pos,
+        pending_files: db.replica.pos.map_or(txid, |p| txid.saturating_sub(p)),
+        last_synced_wal_offset: db.synced_offset,
+        error: db.last_error.clone(),
+        replica_error: db.replica.last_error.clone(),
+        last_sync_at: db.last_pass_at.map(|t| rfc3339(t, 9)),
+        last_replica_sync_at: db.replica.last_sync_at.map(|t| rfc3339(t, 9)),
+    }
+}
