@@ -11,6 +11,7 @@
 
 mod db;
 pub mod duration;
+mod endpoint;
 mod error;
 pub mod expand;
 mod model;

@@ -3,13 +3,12 @@
 //! ignored), and the IPC `/register` generic factory (both spellings, SSE honoured,
 //! credentials and `LITESTREAM_S3_ENDPOINT` from the environment).
 
+use super::endpoint::{endpoint_host, ensure_endpoint_scheme, parse_s3_host, S3Host};
 use super::model::{
     S3Target, Sse, SseCustomerKey, DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, DEFAULT_REGION,
     MIN_PART_SIZE,
 };
-use super::url::{
-    endpoint_host, ensure_endpoint_scheme, parse_s3_host, region_from_arn, ReplicaUrl, S3Host,
-};
+use super::url::{region_from_arn, ReplicaUrl};
 use std::path::PathBuf;
 
 /// S3 settings from YAML (replica merged with globals); `None`/empty = not set.
