@@ -1,13 +1,17 @@
 //! `litestream`: the daemon and command-line tool.
 
+mod dirscan;
 mod driver;
+mod exec;
 mod fs;
+mod local_cmds;
 mod log;
 mod progress;
 mod replica;
 mod replicate;
 mod restore;
 mod restore_cmd;
+mod setup;
 mod sqlite;
 mod watch;
 
@@ -32,6 +36,9 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some("replicate") => replicate::run(rest),
+        Some("databases") => local_cmds::databases(rest),
+        Some("status") => local_cmds::status(rest),
+        Some("reset") => local_cmds::reset(rest),
         Some("restore") => restore_cmd::run(rest),
         Some("help" | "-h" | "-help" | "--help") => {
             println!("{}", USAGE);

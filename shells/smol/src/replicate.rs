@@ -1,15 +1,17 @@
-//! `litestream replicate`: run the daemon until a signal (or `-once`).
+//! `litestream replicate`: run the daemon until a signal, the `-exec` child exits, or
+//! (`-once`) everything was synced once.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
+use litestream_core::config::{Config, DbSource};
 use litestream_core::db::DbSettings;
+use litestream_core::emit::Level;
 use litestream_core::replicator::{Input, ReplicatorSettings};
 
 use crate::driver::{self, Daemon, Event};
-use crate::replica::file::FileReplica;
 use crate::replica::ReplicaClient;
-use crate::{log, parse_flags};
+use crate::{flag_true, log, parse_flags, setup};
 
 /// Entry point for `litestream replicate ARGS`.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -24,64 +26,173 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "restore-if-db-not-exists",
         ],
     )?;
-    if pos.len() == 1 {
+    if let Some(f) = pos.iter().skip(1).find(|a| a.starts_with('-')) {
         return Err(format!(
-            "must specify at least one replica URL for {}",
-            pos[0]
+            "flag {f:?} must be positioned before DB_PATH and REPLICA_URL arguments"
         ));
     }
-    if pos.len() > 2 {
-        return Err("multiple replicas on a single database are no longer supported".into());
+    let once = flag_true(&flags, "once");
+    if once && flags.contains_key("exec") {
+        return Err("cannot specify -once flag with -exec".into());
     }
-    if pos.is_empty() {
-        return Err("config-file mode is not available yet in this build: use `litestream replicate DB_PATH REPLICA_URL`".into());
+    if flag_true(&flags, "force-snapshot") && !once {
+        return Err("cannot specify -force-snapshot flag without -once".into());
     }
-    if flags.contains_key("config") {
-        return Err("cannot specify a replica URL and the -config flag".into());
+    if flag_true(&flags, "enforce-retention") && !once {
+        return Err("cannot specify -enforce-retention flag without -once".into());
     }
-    let level = flags
-        .get("log-level")
-        .cloned()
-        .or_else(|| std::env::var("LOG_LEVEL").ok())
-        .unwrap_or_else(|| "info".into());
-    log::configure(log::parse_level(&level), false);
-    let cwd = std::env::current_dir().map_err(|e| format!("current directory: {e}"))?;
-    let db = absolute(&cwd, Path::new(&pos[0]));
-    if db.is_dir() {
-        return Err(format!(
-            "{} is a directory, not a database file",
-            db.display()
-        ));
-    }
-    if let Err(e) = crate::sqlite::check_header(&db) {
-        if db.exists() {
-            return Err(e.message);
+    let mut dbs: Vec<(DbSettings, Arc<dyn ReplicaClient>)> = Vec::new();
+    let mut exec = flags.get("exec").cloned().unwrap_or_default();
+    let mut shutdown_timeout = std::time::Duration::from_secs(30);
+    let mut level = "info".to_string();
+    let mut json = false;
+    match pos.len() {
+        0 => {
+            let cfg = setup::load_config(
+                flags.get("config").map(String::as_str),
+                !flag_true(&flags, "no-expand-env"),
+            )?;
+            level = format!("{:?}", cfg.logging.level);
+            json = matches!(cfg.logging.format, litestream_core::config::LogFormat::Json);
+            shutdown_timeout = cfg.shutdown_sync_timeout;
+            if exec.is_empty() {
+                exec = cfg.exec.clone();
+            }
+            dbs = config_dbs(&cfg)?;
         }
+        1 => {
+            return Err(format!(
+                "must specify at least one replica URL for {}",
+                pos[0]
+            ))
+        }
+        2 => {
+            if flags.contains_key("config") {
+                return Err("cannot specify a replica URL and the -config flag".into());
+            }
+            let db = setup::expand_db_path(&pos[0])?;
+            preflight_db(&db)?;
+            let client = setup::client_from_url(&pos[1])?;
+            dbs.push((DbSettings::with_defaults(db), client));
+        }
+        _ => return Err("multiple replicas on a single database are no longer supported".into()),
     }
-    let client = open_replica(&pos[1], &cwd)?;
-    let mut daemon = Daemon::new(ReplicatorSettings::default());
+    if let Ok(l) = std::env::var("LOG_LEVEL") {
+        level = l;
+    }
+    if let Some(l) = flags.get("log-level") {
+        level = l.clone();
+    }
+    log::configure(log::parse_level(&level), json);
     log::log(
-        litestream_core::emit::Level::Info,
+        Level::Info,
         "litestream",
         &[
             ("version", env!("CARGO_PKG_VERSION")),
             ("sqlite", crate::sqlite::sqlite_version()),
         ],
     );
-    log::log(
-        litestream_core::emit::Level::Info,
-        "replicating",
-        &[
-            ("db", &db.display().to_string()),
-            ("replica", &client.location()),
-        ],
-    );
-    let id = daemon.add_db(DbSettings::with_defaults(db), client);
+    if dbs.is_empty() {
+        log::log(Level::Error, "no databases specified in configuration", &[]);
+    }
+    let settings = ReplicatorSettings {
+        shutdown_sync_timeout: shutdown_timeout,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        pid: std::process::id(),
+        started_at: log::now_ms(),
+        started_mono: litestream_core::time::Mono(0),
+        home: setup::home(),
+        validate_replica_url: setup::validate_register_url,
+    };
+    let mut daemon = Daemon::new(settings);
+    daemon.open_replica = setup::client_from_register_url;
+    let mut ids = Vec::new();
+    for (settings, client) in dbs {
+        let db = settings.paths.db.display().to_string();
+        log::log(
+            Level::Info,
+            "replicating",
+            &[("db", &db), ("replica", &client.location())],
+        );
+        ids.push(daemon.add_db(settings, client));
+    }
     let tx = daemon.sender();
     install_signals(tx.clone())?;
-    if crate::flag_true(&flags, "once") {
-        // Sync every database once (WAL → LTX → replica), then shut down.
-        smol::spawn(async move {
+    if once {
+        spawn_once(tx.clone(), ids);
+    }
+    let child = if exec.is_empty() {
+        None
+    } else {
+        Some(crate::exec::spawn(&exec, tx.clone())?)
+    };
+    smol::block_on(daemon.run());
+    driver::info("litestream shut down");
+    match child {
+        Some(c) => c.finish(),
+        None => Ok(()),
+    }
+}
+
+/// The databases of a config file, with their replica clients.
+fn config_dbs(cfg: &Config) -> Result<Vec<(DbSettings, Arc<dyn ReplicaClient>)>, String> {
+    let mut out = Vec::new();
+    for entry in &cfg.dbs {
+        let expanded: Vec<_> = match &entry.source {
+            DbSource::Path { .. } => vec![entry.clone()],
+            DbSource::Dir(dir) => {
+                let found = crate::dirscan::scan(&dir.dir, &dir.pattern, dir.recursive)?;
+                if found.is_empty() && !dir.watch {
+                    return Err(format!(
+                        "no SQLite databases found in directory {} with pattern {}",
+                        dir.dir.display(),
+                        dir.pattern
+                    ));
+                }
+                found
+                    .iter()
+                    .filter_map(|rel| entry.for_discovered(rel))
+                    .collect()
+            }
+        };
+        for db in expanded {
+            let settings =
+                setup::db_settings(&db).ok_or("internal error: directory entry without a path")?;
+            let client = setup::replica_client(&db.replica.target)
+                .map_err(|e| format!("{}: {e}", settings.paths.db.display()))?;
+            out.push((settings, client));
+        }
+    }
+    let mut metas: Vec<&Path> = out.iter().map(|(s, _)| s.paths.meta.as_path()).collect();
+    metas.sort();
+    if let Some(w) = metas.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!(
+            "meta-path collision: two databases share {}",
+            w[0].display()
+        ));
+    }
+    Ok(out)
+}
+
+/// Refuse a database path that cannot be replicated before the daemon starts.
+fn preflight_db(db: &Path) -> Result<(), String> {
+    if db.is_dir() {
+        return Err(format!(
+            "{} is a directory, not a database file",
+            db.display()
+        ));
+    }
+    if db.exists() {
+        crate::sqlite::check_header(db).map_err(|e| e.message)?;
+    }
+    Ok(())
+}
+
+/// `-once`: sync every database (WAL → LTX → replica), then shut down.
+fn spawn_once(tx: smol::channel::Sender<Event>, ids: Vec<litestream_core::io::DbId>) {
+    smol::spawn(async move {
+        let mut failed = false;
+        for id in ids {
             let (reply, answer) = smol::channel::bounded(1);
             let _ = tx
                 .send(Event::Sync {
@@ -91,69 +202,21 @@ pub fn run(args: &[String]) -> Result<(), String> {
                     reply,
                 })
                 .await;
-            match answer.recv().await {
-                Ok(Ok(_)) => log::log(
-                    litestream_core::emit::Level::Info,
-                    "one-shot replication complete",
-                    &[],
-                ),
-                Ok(Err(e)) => log::log(
-                    litestream_core::emit::Level::Error,
+            if let Ok(Err(e)) = answer.recv().await {
+                log::log(
+                    Level::Error,
                     &format!("one-shot replication failed: {e}"),
                     &[],
-                ),
-                Err(_) => {}
+                );
+                failed = true;
             }
-            let _ = tx.send(Event::Input(Input::Shutdown)).await;
-        })
-        .detach();
-    }
-    smol::block_on(daemon.run());
-    driver::info("litestream shut down");
-    Ok(())
-}
-
-/// Make `p` absolute against `cwd` (lexically cleaned).
-pub fn absolute(cwd: &Path, p: &Path) -> PathBuf {
-    let joined = if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        cwd.join(p)
-    };
-    let mut out = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
         }
-    }
-    out
-}
-
-/// A replica client for a URL (`file:///path`, a plain path, `s3://…`).
-pub fn open_replica(url: &str, cwd: &Path) -> Result<Arc<dyn ReplicaClient>, String> {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        return match scheme {
-            "file" => {
-                let path = rest.split('?').next().unwrap_or(rest);
-                if !path.starts_with('/') {
-                    return Err(format!("invalid file replica URL {url:?}: use file:///absolute/path"));
-                }
-                Ok(Arc::new(FileReplica::new(absolute(cwd, Path::new(path)))))
-            }
-            "s3" | "gs" | "abs" | "sftp" | "webdav" | "webdavs" | "nats" | "oss" => {
-                Err(format!("replica type {scheme:?} is not supported by this build yet (replica URL {url:?}); use a file:// replica"))
-            }
-            _ => Err(format!("unsupported replica URL scheme {scheme:?} in {url:?}: use file:///path (or s3://bucket/path)")),
-        };
-    }
-    if url.is_empty() {
-        return Err("replica url scheme required".into());
-    }
-    Ok(Arc::new(FileReplica::new(absolute(cwd, Path::new(url)))))
+        if !failed {
+            log::log(Level::Info, "one-shot replication complete", &[]);
+        }
+        let _ = tx.send(Event::Input(Input::Shutdown)).await;
+    })
+    .detach();
 }
 
 /// SIGINT/SIGTERM → graceful shutdown; a second signal exits at once.
@@ -165,18 +228,19 @@ fn install_signals(tx: smol::channel::Sender<Event>) -> Result<(), String> {
         .name("signals".into())
         .spawn(move || {
             let mut seen = false;
-            for _ in signals.forever() {
+            for sig in signals.forever() {
                 if seen {
                     log::log(
-                        litestream_core::emit::Level::Warn,
+                        Level::Warn,
                         "second signal: exiting without waiting for the final sync",
                         &[],
                     );
                     std::process::exit(1);
                 }
                 seen = true;
+                crate::exec::forward_signal(sig);
                 log::log(
-                    litestream_core::emit::Level::Info,
+                    Level::Info,
                     "signal received, litestream shutting down",
                     &[],
                 );

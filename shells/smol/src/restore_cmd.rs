@@ -1,13 +1,10 @@
 //! `litestream restore` argument handling and output.
 
-use std::path::Path;
-
 use litestream_core::ltx;
 use litestream_core::plan::restore::{PlanError, RestoreTarget};
 
-use crate::replicate::{absolute, open_replica};
 use crate::restore::{self, RestoreOptions};
-use crate::{flag_true, log, parse_flags};
+use crate::{flag_true, log, parse_flags, setup};
 
 /// Entry point for `litestream restore ARGS`.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -39,17 +36,31 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "too many arguments".into()
         });
     };
-    let cwd = std::env::current_dir().map_err(|e| format!("current directory: {e}"))?;
-    let is_url = source
-        .split_once("://")
-        .is_some_and(|(s, _)| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_'));
-    if !is_url {
-        return Err(format!("restoring by database path needs a config file, which this build does not read yet; use `litestream restore -o {source} REPLICA_URL`"));
-    }
-    let output = flags
-        .get("o")
-        .ok_or("-o is required when restoring from a replica URL")?;
-    let output = absolute(&cwd, Path::new(output));
+    let is_url = litestream_core::config::is_url(source);
+    let (client, output) = if is_url {
+        if flags.contains_key("config") {
+            return Err("cannot specify a replica URL and the -config flag".into());
+        }
+        let output = flags
+            .get("o")
+            .ok_or("-o is required when restoring from a replica URL")?;
+        (
+            setup::client_from_url(source)?,
+            setup::expand_db_path(output)?,
+        )
+    } else {
+        let cfg = setup::load_config(
+            flags.get("config").map(String::as_str),
+            !flag_true(&flags, "no-expand-env"),
+        )?;
+        let db = setup::expand_db_path(source)?;
+        let entry = setup::find_db(&cfg, &db)?;
+        let output = match flags.get("o") {
+            Some(o) => setup::expand_db_path(o)?,
+            None => db.clone(),
+        };
+        (setup::replica_client(&entry.replica.target)?, output)
+    };
     let mut target = RestoreTarget::default();
     if let Some(t) = flags.get("txid") {
         target.txid = Some(
@@ -81,7 +92,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
         );
         return Ok(());
     }
-    let client = open_replica(source, &cwd)?;
     let files = match restore::plan(client.as_ref(), target) {
         Ok(f) => f,
         Err(PlanError::NoBackups | PlanError::TxidNotAvailable { .. })

@@ -1,0 +1,126 @@
+//! From configuration to running parts: loading `litestream.yml` with the process's
+//! environment, mapping database entries to the core's settings, and building replica
+//! clients for replica targets and URLs.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use litestream_core::config::{
+    self, Config, DbConfig, DbSource, ParseEnv, ReplicaTarget, UrlDialect, UrlEnv,
+};
+use litestream_core::db::checkpoint::CheckpointPolicy;
+use litestream_core::db::{DbPaths, DbSettings};
+
+use crate::replica::file::FileReplica;
+use crate::replica::ReplicaClient;
+
+/// The default config path: `$LITESTREAM_CONFIG`, else `/etc/litestream.yml`.
+pub fn default_config_path() -> PathBuf {
+    std::env::var_os("LITESTREAM_CONFIG")
+        .map_or_else(|| PathBuf::from("/etc/litestream.yml"), PathBuf::from)
+}
+
+/// The home directory, if known.
+pub fn home() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The working directory.
+pub fn cwd() -> Result<PathBuf, String> {
+    std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))
+}
+
+/// Read and parse a config file.
+pub fn load_config(path: Option<&str>, expand_env: bool) -> Result<Config, String> {
+    let path = path.map_or_else(default_config_path, PathBuf::from);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!("config file not found: {}", path.display()))
+        }
+        Err(e) => return Err(format!("read config file {}: {e}", path.display())),
+    };
+    let cwd = cwd()?;
+    let home = home();
+    let lookup = |k: &str| std::env::var(k).ok();
+    let env = ParseEnv {
+        lookup_env: &lookup,
+        cwd: &cwd,
+        home: home.as_deref(),
+        expand_env,
+        pid: std::process::id(),
+    };
+    config::parse(&text, &env).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Core settings for one `path:` database entry.
+pub fn db_settings(db: &DbConfig) -> Option<DbSettings> {
+    let DbSource::Path { path, meta_path } = &db.source else {
+        return None;
+    };
+    let as_u32 = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+    Some(DbSettings {
+        paths: DbPaths::new(path.clone(), meta_path.clone()),
+        monitor_interval: db.monitor_interval,
+        checkpoint: CheckpointPolicy {
+            min_pages: as_u32(db.min_checkpoint_page_count),
+            truncate_pages: db.truncate_page_n.map(as_u32),
+            interval: db.checkpoint_interval,
+        },
+        busy_timeout: db.busy_timeout,
+        max_sync_wal_bytes: db.max_sync_wal_bytes,
+        sync_interval: db.replica.sync_interval,
+    })
+}
+
+/// A client for a resolved replica target.
+pub fn replica_client(target: &ReplicaTarget) -> Result<Arc<dyn ReplicaClient>, String> {
+    match target {
+        ReplicaTarget::File { path } => Ok(Arc::new(FileReplica::new(path.clone()))),
+        ReplicaTarget::S3(s3) => Err(format!(
+            "s3 replicas (bucket {:?}) are not supported by this build yet; use a file replica",
+            s3.bucket
+        )),
+    }
+}
+
+/// Resolve a replica URL given on the command line.
+pub fn target_from_url(url: &str, dialect: UrlDialect) -> Result<ReplicaTarget, String> {
+    let cwd = cwd()?;
+    let home = home();
+    let lookup = |k: &str| std::env::var(k).ok();
+    let env = UrlEnv {
+        lookup_env: &lookup,
+        cwd: &cwd,
+        home: home.as_deref(),
+    };
+    config::replica_target_from_url(url, dialect, &env).map_err(|e| e.to_string())
+}
+
+/// A client for a replica URL given on the command line.
+pub fn client_from_url(url: &str) -> Result<Arc<dyn ReplicaClient>, String> {
+    replica_client(&target_from_url(url, UrlDialect::Config)?)
+}
+
+/// A client for a replica URL given to `/register`.
+pub fn client_from_register_url(url: &str) -> Result<Arc<dyn ReplicaClient>, String> {
+    replica_client(&target_from_url(url, UrlDialect::Register)?)
+}
+
+/// Validation of `/register` URLs, for the core (no IO beyond reading the environment).
+pub fn validate_register_url(url: &str) -> Result<(), String> {
+    client_from_register_url(url).map(|_| ())
+}
+
+/// Expand a database path argument like the config does (`~`, relative, `sqlite://`).
+pub fn expand_db_path(arg: &str) -> Result<PathBuf, String> {
+    config::expand_path(arg, &cwd()?, home().as_deref())
+}
+
+/// The `path:` entry of `cfg` for `db`, with a clear error.
+pub fn find_db<'a>(cfg: &'a Config, db: &Path) -> Result<&'a DbConfig, String> {
+    cfg.db_by_path(db)
+        .ok_or_else(|| format!("database not found in config: {}", db.display()))
+}
