@@ -1,5 +1,7 @@
 //! `litestream`: the daemon and command-line tool.
 
+mod cli;
+
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
