@@ -1,5 +1,6 @@
 //! `litestream`: the daemon and command-line tool.
 
+mod cli;
 mod dirscan;
 mod driver;
 mod exec;
