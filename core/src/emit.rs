@@ -11,6 +11,8 @@ pub enum Lane {
     Local,
     /// Replica uploads.
     Replica,
+    /// Compaction, snapshots and retention.
+    Maintenance,
     /// A control request's own operation (e.g. the `/register` header check).
     Control(crate::io::ReqId),
 }

@@ -144,6 +144,17 @@ pub enum ReplicaCmd {
         /// Local destination.
         dest: PathBuf,
     },
+    /// Merge `inputs` (oldest first, read from the replica, or for level 0 from
+    /// `local_l0` when the file is still there) with the LTX compactor and upload the
+    /// result as `output`.
+    Compact {
+        /// Files to merge.
+        inputs: Vec<ObjectKey>,
+        /// Destination.
+        output: ObjectKey,
+        /// The database's local L0 directory.
+        local_l0: PathBuf,
+    },
     /// Delete objects.
     Delete {
         /// Objects to delete.

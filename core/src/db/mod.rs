@@ -7,6 +7,7 @@
 //! back-off; one database failing never affects another.
 
 pub mod checkpoint;
+pub mod maintenance;
 pub mod pass;
 mod steps;
 pub mod verify;
@@ -80,6 +81,8 @@ pub struct DbSettings {
     pub max_sync_wal_bytes: Option<u64>,
     /// Replica retry period.
     pub sync_interval: Duration,
+    /// Compaction, snapshot and retention schedule.
+    pub maintenance: maintenance::MaintenanceSettings,
 }
 
 impl DbSettings {
@@ -93,6 +96,7 @@ impl DbSettings {
             busy_timeout: Duration::from_secs(1),
             max_sync_wal_bytes: Some(64 * 1024 * 1024),
             sync_interval: Duration::from_secs(1),
+            maintenance: maintenance::MaintenanceSettings::default(),
         }
     }
 }
@@ -147,6 +151,8 @@ pub struct Db {
     pub replica: ReplicaLane,
     /// Callers waiting for a sync.
     pub waiters: waiters::Waiters,
+    /// Compaction, snapshots, retention.
+    pub maintenance: maintenance::Maintenance,
     /// The last local error, cleared by a successful pass.
     pub last_error: Option<String>,
     /// Wall time of the last successful sync pass.
@@ -186,6 +192,7 @@ impl Db {
             local_max_hint: None,
             replica: ReplicaLane::new(retry),
             waiters: waiters::Waiters::default(),
+            maintenance: maintenance::Maintenance::default(),
             last_error: None,
             last_pass_at: None,
         }

@@ -63,6 +63,9 @@ impl Db {
     /// Start the next piece of work if nothing is running.
     pub(crate) fn advance(&mut self, id: DbId, now: Mono, wall: UnixMs, em: &mut Emitter) {
         self.advance_replica(id, now, em);
+        let ready = self.lifecycle == Lifecycle::Open && self.replica.pos.is_some();
+        self.maintenance
+            .advance(id, &self.settings.maintenance, ready, now, wall, em);
         if self.active.is_some() || self.lifecycle == Lifecycle::Stopped {
             return;
         }
@@ -244,6 +247,15 @@ impl Db {
         wall: UnixMs,
         em: &mut Emitter,
     ) {
+        if lane == Lane::Maintenance {
+            let (ltx0, db) = (
+                self.settings.paths.ltx0.clone(),
+                self.settings.paths.db.clone(),
+            );
+            self.maintenance
+                .on_completion(id, &self.settings.maintenance, &ltx0, &db, c, wall, em);
+            return;
+        }
         if lane == Lane::Replica {
             let local = self.local_txid();
             match self.replica.on_completion(now, wall, local, c) {
@@ -286,6 +298,7 @@ impl Db {
                 {
                     self.lifecycle = Lifecycle::Open;
                     self.sync_wanted = true;
+                    self.maintenance.start(&self.settings.maintenance, now);
                     em.log(
                         Level::Info,
                         Some(&self.settings.paths.db),

@@ -290,7 +290,14 @@ impl Replicator {
                 } else {
                     None
                 };
-                [local, db.replica.deadline(), db.waiters.deadline()]
+                [
+                    local,
+                    db.replica.deadline(),
+                    db.waiters.deadline(),
+                    db.maintenance
+                        .deadline()
+                        .filter(|_| db.lifecycle == Lifecycle::Open),
+                ]
             })
             .flatten()
             .min()

@@ -85,6 +85,7 @@ pub enum Event {
         reply: Sender<Result<SyncReport, String>>,
     },
     /// A control request from the socket; the answer goes to `reply`.
+    #[allow(dead_code)] // constructed by the control socket server
     Control {
         /// The request.
         request: litestream_core::api::Request,
@@ -329,6 +330,16 @@ fn execute(res: &Resources, cmd: Command) -> Completion {
                 ReplicaCmd::List { level } => Completion::ObjectsListed(client.list(level)),
                 ReplicaCmd::Get { key, dest } => Completion::ObjectDone(client.get(key, &dest)),
                 ReplicaCmd::Delete { keys } => Completion::ObjectDone(client.delete(&keys)),
+                ReplicaCmd::Compact {
+                    inputs,
+                    output,
+                    local_l0,
+                } => Completion::ObjectDone(crate::compact::compact(
+                    client.as_ref(),
+                    &inputs,
+                    output,
+                    &local_l0,
+                )),
             }
         }
     }

@@ -1,6 +1,7 @@
 //! `litestream`: the daemon and command-line tool.
 
 mod cli;
+mod compact;
 mod dirscan;
 mod driver;
 mod exec;

@@ -13,6 +13,9 @@ use crate::driver::{self, Daemon, Event};
 use crate::replica::ReplicaClient;
 use crate::{flag_true, log, parse_flags, setup};
 
+/// A database to replicate and its replica client.
+type ManagedDb = (DbSettings, Arc<dyn ReplicaClient>);
+
 /// Entry point for `litestream replicate ARGS`.
 pub fn run(args: &[String]) -> Result<(), String> {
     let (flags, pos) = parse_flags(
@@ -41,7 +44,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if flag_true(&flags, "enforce-retention") && !once {
         return Err("cannot specify -enforce-retention flag without -once".into());
     }
-    let mut dbs: Vec<(DbSettings, Arc<dyn ReplicaClient>)> = Vec::new();
+    let mut dbs: Vec<ManagedDb> = Vec::new();
     let mut exec = flags.get("exec").cloned().unwrap_or_default();
     let mut shutdown_timeout = std::time::Duration::from_secs(30);
     let mut level = "info".to_string();
@@ -135,7 +138,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// The databases of a config file, with their replica clients.
-fn config_dbs(cfg: &Config) -> Result<Vec<(DbSettings, Arc<dyn ReplicaClient>)>, String> {
+fn config_dbs(cfg: &Config) -> Result<Vec<ManagedDb>, String> {
     let mut out = Vec::new();
     for entry in &cfg.dbs {
         let expanded: Vec<_> = match &entry.source {
@@ -156,8 +159,8 @@ fn config_dbs(cfg: &Config) -> Result<Vec<(DbSettings, Arc<dyn ReplicaClient>)>,
             }
         };
         for db in expanded {
-            let settings =
-                setup::db_settings(&db).ok_or("internal error: directory entry without a path")?;
+            let settings = setup::db_settings(cfg, &db)
+                .ok_or("internal error: directory entry without a path")?;
             let client = setup::replica_client(&db.replica.target)
                 .map_err(|e| format!("{}: {e}", settings.paths.db.display()))?;
             out.push((settings, client));

@@ -9,6 +9,7 @@ use litestream_core::config::{
     self, Config, DbConfig, DbSource, ParseEnv, ReplicaTarget, UrlDialect, UrlEnv,
 };
 use litestream_core::db::checkpoint::CheckpointPolicy;
+use litestream_core::db::maintenance::MaintenanceSettings;
 use litestream_core::db::{DbPaths, DbSettings};
 
 use crate::replica::file::FileReplica;
@@ -55,8 +56,20 @@ pub fn load_config(path: Option<&str>, expand_env: bool) -> Result<Config, Strin
     config::parse(&text, &env).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Store-wide maintenance settings of a config.
+pub fn maintenance(cfg: &Config) -> MaintenanceSettings {
+    MaintenanceSettings {
+        levels: cfg.levels.clone(),
+        snapshot_interval: cfg.snapshot.interval,
+        snapshot_retention: cfg.snapshot.retention,
+        l0_retention: cfg.l0_retention,
+        l0_retention_check_interval: cfg.l0_retention_check_interval,
+        retention_enabled: cfg.retention_enabled,
+    }
+}
+
 /// Core settings for one `path:` database entry.
-pub fn db_settings(db: &DbConfig) -> Option<DbSettings> {
+pub fn db_settings(cfg: &Config, db: &DbConfig) -> Option<DbSettings> {
     let DbSource::Path { path, meta_path } = &db.source else {
         return None;
     };
@@ -72,6 +85,7 @@ pub fn db_settings(db: &DbConfig) -> Option<DbSettings> {
         busy_timeout: db.busy_timeout,
         max_sync_wal_bytes: db.max_sync_wal_bytes,
         sync_interval: db.replica.sync_interval,
+        maintenance: maintenance(cfg),
     })
 }
 

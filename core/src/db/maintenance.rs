@@ -1,0 +1,406 @@
+//! One database's replica maintenance (REPLICATION.md §9–11): compaction of level n-1
+//! into level n on each level's schedule, snapshots (level 9), snapshot retention and L0
+//! retention (remote and local). Runs beside the sync and upload lanes, one job at a time.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::emit::{Emitter, Lane, Level};
+use crate::io::{Command, Completion, DbId, ObjectInfo, ObjectKey, OpId, ReplicaCmd};
+use crate::ltx;
+use crate::plan::{compaction, retention};
+use crate::time::{Mono, UnixMs};
+
+/// Store-wide maintenance settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaintenanceSettings {
+    /// Compaction interval of levels 1..=n (entry i is level i+1).
+    pub levels: Vec<Duration>,
+    /// Time between snapshots.
+    pub snapshot_interval: Duration,
+    /// Age after which snapshots may be deleted.
+    pub snapshot_retention: Duration,
+    /// Age after which compacted L0 files are deleted (zero = never).
+    pub l0_retention: Duration,
+    /// Period of the L0 retention check.
+    pub l0_retention_check_interval: Duration,
+    /// Delete remote files at all.
+    pub retention_enabled: bool,
+}
+
+impl Default for MaintenanceSettings {
+    fn default() -> Self {
+        MaintenanceSettings {
+            levels: vec![
+                Duration::from_secs(30),
+                Duration::from_secs(300),
+                Duration::from_secs(3600),
+            ],
+            snapshot_interval: Duration::from_secs(24 * 3600),
+            snapshot_retention: Duration::from_secs(24 * 3600),
+            l0_retention: Duration::from_secs(300),
+            l0_retention_check_interval: Duration::from_secs(15),
+            retention_enabled: true,
+        }
+    }
+}
+
+/// A maintenance job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Job {
+    /// Merge level n-1 into level n.
+    Compact(u8),
+    /// Write a new snapshot, then apply snapshot retention.
+    Snapshot,
+    /// Delete L0 files covered by level 1.
+    L0Retention,
+}
+
+#[derive(Debug)]
+enum Stage {
+    Listing {
+        job: Job,
+        next_level: u8,
+        levels: Vec<Vec<ObjectInfo>>,
+    },
+    Compacting {
+        job: Job,
+    },
+    Deleting {
+        local: Vec<PathBuf>,
+    },
+    RemovingLocal {
+        rest: Vec<PathBuf>,
+    },
+}
+
+/// Maintenance state of one database.
+#[derive(Debug, Default)]
+pub struct Maintenance {
+    next_at: Vec<(Job, Mono)>,
+    queue: VecDeque<Job>,
+    active: Option<(OpId, Stage)>,
+    retention_pass: bool,
+    /// Last maintenance error.
+    pub last_error: Option<String>,
+}
+
+fn next_aligned(now: Mono, wall: UnixMs, interval: Duration) -> Mono {
+    let ms = u64::try_from(interval.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    let into = u64::try_from(wall.0).unwrap_or(0) % ms;
+    now + Duration::from_millis(ms - into)
+}
+
+fn interval_start(wall: UnixMs, interval: Duration) -> UnixMs {
+    let ms = i64::try_from(interval.as_millis())
+        .unwrap_or(i64::MAX)
+        .max(1);
+    UnixMs(wall.0 - wall.0.rem_euclid(ms))
+}
+
+impl Maintenance {
+    /// Schedule every job to run at once (start-up), then on its interval.
+    pub fn start(&mut self, s: &MaintenanceSettings, now: Mono) {
+        self.next_at.clear();
+        for l in 1..=s.levels.len() {
+            self.next_at
+                .push((Job::Compact(u8::try_from(l).unwrap_or(8)), now));
+        }
+        self.next_at.push((Job::Snapshot, now));
+        self.next_at.push((Job::L0Retention, now));
+    }
+
+    /// Ask for a snapshot now (`replicate -once -force-snapshot`).
+    pub fn force_snapshot(&mut self) {
+        if !self.queue.contains(&Job::Snapshot) {
+            self.queue.push_back(Job::Snapshot);
+        }
+    }
+
+    /// True when nothing runs or waits.
+    pub fn idle(&self) -> bool {
+        self.active.is_none() && self.queue.is_empty()
+    }
+
+    /// When a job is next due.
+    pub fn deadline(&self) -> Option<Mono> {
+        if self.active.is_some() {
+            return None;
+        }
+        self.next_at.iter().map(|(_, t)| *t).min()
+    }
+
+    fn interval(s: &MaintenanceSettings, job: Job) -> Duration {
+        match job {
+            Job::Compact(l) => s
+                .levels
+                .get(usize::from(l).saturating_sub(1))
+                .copied()
+                .unwrap_or(Duration::from_secs(3600)),
+            Job::Snapshot => s.snapshot_interval,
+            Job::L0Retention => s.l0_retention_check_interval,
+        }
+    }
+
+    /// Start due work. `ready` is false while the database or its replica position is not
+    /// known yet.
+    pub fn advance(
+        &mut self,
+        id: DbId,
+        s: &MaintenanceSettings,
+        ready: bool,
+        now: Mono,
+        wall: UnixMs,
+        em: &mut Emitter,
+    ) {
+        for (job, at) in self.next_at.iter_mut() {
+            if now >= *at {
+                *at = next_aligned(now, wall, Self::interval(s, *job));
+                if !self.queue.contains(job) {
+                    self.queue.push_back(*job);
+                }
+            }
+        }
+        if !ready || self.active.is_some() {
+            return;
+        }
+        let Some(job) = self.queue.pop_front() else {
+            return;
+        };
+        let first = match job {
+            Job::Compact(l) => l - 1,
+            Job::Snapshot | Job::L0Retention => 0,
+        };
+        let op = em.issue(
+            id,
+            Lane::Maintenance,
+            Command::Replica {
+                db: id,
+                cmd: ReplicaCmd::List { level: first },
+            },
+        );
+        self.active = Some((
+            op,
+            Stage::Listing {
+                job,
+                next_level: first,
+                levels: vec![Vec::new(); 10],
+            },
+        ));
+    }
+
+    /// A completion for the maintenance lane.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_completion(
+        &mut self,
+        id: DbId,
+        s: &MaintenanceSettings,
+        ltx0: &std::path::Path,
+        db: &crate::io::SharedPath,
+        c: Completion,
+        wall: UnixMs,
+        em: &mut Emitter,
+    ) {
+        let Some((_, stage)) = self.active.take() else {
+            return;
+        };
+        match self.step(id, s, ltx0, stage, c, wall, em) {
+            Ok(()) => {}
+            Err(msg) => {
+                if self.last_error.as_deref() != Some(msg.as_str()) {
+                    em.log(Level::Error, Some(db), msg.clone());
+                }
+                self.last_error = Some(msg);
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &mut self,
+        id: DbId,
+        s: &MaintenanceSettings,
+        ltx0: &std::path::Path,
+        stage: Stage,
+        c: Completion,
+        wall: UnixMs,
+        em: &mut Emitter,
+    ) -> Result<(), String> {
+        let issue = |em: &mut Emitter, cmd: ReplicaCmd| {
+            em.issue(id, Lane::Maintenance, Command::Replica { db: id, cmd })
+        };
+        match (stage, c) {
+            (
+                Stage::Listing {
+                    job,
+                    next_level,
+                    mut levels,
+                },
+                Completion::ObjectsListed(r),
+            ) => {
+                let files = r.map_err(|e| {
+                    format!("maintenance: list level {next_level}: {}", e.message())
+                })?;
+                levels[usize::from(next_level)] = files;
+                let last_needed = match job {
+                    Job::Compact(l) => l,
+                    Job::L0Retention => 1,
+                    Job::Snapshot => 9,
+                };
+                if next_level < last_needed {
+                    let op = issue(
+                        em,
+                        ReplicaCmd::List {
+                            level: next_level + 1,
+                        },
+                    );
+                    self.active = Some((
+                        op,
+                        Stage::Listing {
+                            job,
+                            next_level: next_level + 1,
+                            levels,
+                        },
+                    ));
+                    return Ok(());
+                }
+                self.decide(id, s, ltx0, job, &levels, wall, em);
+                Ok(())
+            }
+            (Stage::Compacting { job }, Completion::ObjectDone(r)) => {
+                r.map_err(|e| format!("maintenance: {job:?}: {}", e.message()))?;
+                self.last_error = None;
+                match job {
+                    Job::Compact(1) => self.queue.push_front(Job::L0Retention),
+                    Job::Snapshot => {
+                        // Re-list everything and apply snapshot retention.
+                        let op = issue(em, ReplicaCmd::List { level: 0 });
+                        self.active = Some((
+                            op,
+                            Stage::Listing {
+                                job: Job::Snapshot,
+                                next_level: 0,
+                                levels: vec![Vec::new(); 10],
+                            },
+                        ));
+                        self.retention_pass = true;
+                    }
+                    _ => {}
+                }
+                Ok(())
+            }
+            (Stage::Deleting { local }, Completion::ObjectDone(r)) => {
+                r.map_err(|e| format!("maintenance: delete: {}", e.message()))?;
+                self.remove_local(id, local, em);
+                Ok(())
+            }
+            (Stage::RemovingLocal { rest }, Completion::Done(r)) => {
+                r.map_err(|e| format!("maintenance: remove local ltx file: {}", e.message))?;
+                self.remove_local(id, rest, em);
+                Ok(())
+            }
+            (stage, c) => Err(format!("internal error: maintenance {stage:?} got {c:?}")),
+        }
+    }
+
+    fn remove_local(&mut self, id: DbId, mut files: Vec<PathBuf>, em: &mut Emitter) {
+        if let Some(p) = files.pop() {
+            let op = em.issue(
+                id,
+                Lane::Maintenance,
+                Command::Remove {
+                    path: p,
+                    recursive: false,
+                },
+            );
+            self.active = Some((op, Stage::RemovingLocal { rest: files }));
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
+        &mut self,
+        id: DbId,
+        s: &MaintenanceSettings,
+        ltx0: &std::path::Path,
+        job: Job,
+        levels: &[Vec<ObjectInfo>],
+        wall: UnixMs,
+        em: &mut Emitter,
+    ) {
+        let issue = |em: &mut Emitter, cmd: ReplicaCmd| {
+            em.issue(id, Lane::Maintenance, Command::Replica { db: id, cmd })
+        };
+        match job {
+            Job::Compact(level) => {
+                let start = interval_start(wall, Self::interval(s, job));
+                let src = &levels[usize::from(level - 1)];
+                if let Some(p) =
+                    compaction::plan_level(level, src, &levels[usize::from(level)], Some(start))
+                {
+                    let op = issue(
+                        em,
+                        ReplicaCmd::Compact {
+                            inputs: p.inputs,
+                            output: p.output,
+                            local_l0: ltx0.to_path_buf(),
+                        },
+                    );
+                    self.active = Some((op, Stage::Compacting { job }));
+                }
+            }
+            Job::Snapshot if std::mem::take(&mut self.retention_pass) => {
+                if !s.retention_enabled {
+                    return;
+                }
+                let keys = retention::snapshot_retention(levels, wall, s.snapshot_retention);
+                self.delete(id, keys, Vec::new(), em);
+            }
+            Job::Snapshot => {
+                if let Some(p) = compaction::plan_snapshot(levels) {
+                    let op = issue(
+                        em,
+                        ReplicaCmd::Compact {
+                            inputs: p.inputs,
+                            output: p.output,
+                            local_l0: ltx0.to_path_buf(),
+                        },
+                    );
+                    self.active = Some((op, Stage::Compacting { job }));
+                }
+            }
+            Job::L0Retention => {
+                let keys = retention::l0_retention(&levels[0], &levels[1], wall, s.l0_retention);
+                let local: Vec<PathBuf> = keys
+                    .iter()
+                    .map(|k| ltx0.join(ltx::format_filename(k.min_txid, k.max_txid)))
+                    .collect();
+                let remote = if s.retention_enabled {
+                    keys
+                } else {
+                    Vec::new()
+                };
+                self.delete(id, remote, local, em);
+            }
+        }
+    }
+
+    fn delete(&mut self, id: DbId, keys: Vec<ObjectKey>, local: Vec<PathBuf>, em: &mut Emitter) {
+        if keys.is_empty() {
+            self.remove_local(id, local, em);
+            return;
+        }
+        let op = em.issue(
+            id,
+            Lane::Maintenance,
+            Command::Replica {
+                db: id,
+                cmd: ReplicaCmd::Delete { keys },
+            },
+        );
+        self.active = Some((op, Stage::Deleting { local }));
+    }
+}
