@@ -54,6 +54,8 @@ pub enum LtxError {
         pgno: u32,
         /// Where the payload starts.
         offset: u64,
+        /// A legacy LZ4 frame (flags 0) rather than a block.
+        legacy: bool,
         /// What the LZ4 decoder said.
         reason: String,
     },
@@ -227,10 +229,12 @@ impl fmt::Display for LtxError {
             LtxError::Decompress {
                 pgno,
                 offset,
+                legacy,
                 reason,
             } => write!(
                 f,
-                "page {pgno}: lz4 decompress of payload at offset {offset} failed: {reason}"
+                "page {pgno}: lz4 {} at offset {offset} does not decompress: {reason}",
+                if *legacy { "frame" } else { "block" }
             ),
             LtxError::Compress { pgno, reason } => {
                 write!(f, "page {pgno}: lz4 compress failed: {reason}")

@@ -8,6 +8,8 @@ mod exec;
 mod fs;
 mod local_cmds;
 mod log;
+mod ltx_cmd;
+mod ltx_tools;
 mod progress;
 mod replica;
 mod replicate;
@@ -38,6 +40,11 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some("replicate") => replicate::run(rest),
+        Some("ltx") => return ltx_cmd::run(rest),
+        Some("wal") => {
+            eprintln!("Warning: 'wal' command is deprecated, please use 'ltx' instead");
+            return ltx_cmd::run(rest);
+        }
         Some("databases") => local_cmds::databases(rest),
         Some("status") => local_cmds::status(rest),
         Some("reset") => local_cmds::reset(rest),

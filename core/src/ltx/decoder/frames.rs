@@ -59,6 +59,7 @@ impl Decoder {
             )
             .map_err(|e| LtxError::Decompress {
                 pgno,
+                legacy: false,
                 offset: frame_offset + (PAGE_HEADER_SIZE + 4) as u64,
                 reason: e.to_string(),
             })?;
@@ -90,6 +91,7 @@ impl Decoder {
                 FrameScan::Invalid(reason) => {
                     return Err(LtxError::Decompress {
                         pgno,
+                        legacy: true,
                         offset: frame_offset + PAGE_HEADER_SIZE as u64,
                         reason,
                     })
@@ -98,6 +100,7 @@ impl Decoder {
             legacy::decode_frame(&self.buf[start..start + len], &mut self.page).map_err(
                 |reason| LtxError::Decompress {
                     pgno,
+                    legacy: true,
                     offset: frame_offset + PAGE_HEADER_SIZE as u64,
                     reason,
                 },
