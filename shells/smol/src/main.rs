@@ -82,57 +82,75 @@ The commands are:
 	restore      recovers database backup from a replica
 	version      prints the binary version";
 
-/// Minimal Go-`flag`-style parsing: `-name value`, `-name=value`, bools as `-name`;
-/// stops at the first positional. Returns (values, positionals).
+/// Parse a command's flags with Go `flag` semantics (`cli::flags`): `valued` flags take
+/// a value, `bools` are switches. Returns the flags that were given (bools as `true` /
+/// `false`) and the positionals. `-h` prints the command's usage to stdout and exits 0;
+/// a bad flag prints Go's message and the usage to stderr and fails.
 pub fn parse_flags(
     args: &[String],
     valued: &[&str],
     bools: &[&str],
 ) -> Result<(std::collections::BTreeMap<String, String>, Vec<String>), String> {
-    let mut out = std::collections::BTreeMap::new();
-    let mut i = 0;
-    while i < args.len() {
-        let a = &args[i];
-        if a == "--" {
-            i += 1;
-            break;
-        }
-        if !a.starts_with('-') || a == "-" {
-            break;
-        }
-        let body = a.trim_start_matches('-');
-        let (name, inline) = match body.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_string())),
-            None => (body, None),
-        };
-        if bools.contains(&name) {
-            let v = inline.unwrap_or_else(|| "true".into());
-            if !matches!(
-                v.as_str(),
-                "true" | "false" | "1" | "0" | "t" | "f" | "TRUE" | "FALSE" | "True" | "False"
-            ) {
-                return Err(format!(
-                    "invalid boolean value {v:?} for -{name}: parse error"
-                ));
-            }
-            out.insert(name.to_string(), v);
-        } else if valued.contains(&name) {
-            let v = match inline {
-                Some(v) => v,
-                None => {
-                    i += 1;
-                    args.get(i)
-                        .cloned()
-                        .ok_or_else(|| format!("flag needs an argument: -{name}"))?
-                }
-            };
-            out.insert(name.to_string(), v);
-        } else {
-            return Err(format!("flag provided but not defined: -{name}"));
-        }
-        i += 1;
+    let mut fs = cli::flags::FlagSet::new();
+    for v in valued {
+        fs.string(v, "", flag_doc(v));
     }
-    Ok((out, args[i..].to_vec()))
+    for b in bools {
+        fs.bool(b, false, flag_doc(b));
+    }
+    let pos = match fs.parse(args) {
+        Ok(p) => p,
+        Err(cli::flags::FlagError::Help) => {
+            println!("Usage of litestream:\n{}", fs.defaults_text());
+            std::process::exit(0);
+        }
+        Err(e) => {
+            eprintln!("{e}\nUsage of litestream:\n{}", fs.defaults_text());
+            return Err(e.to_string());
+        }
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for name in valued.iter().chain(bools) {
+        if fs.is_set(name) {
+            let v = if bools.contains(name) {
+                fs.get_bool(name).to_string()
+            } else {
+                fs.get_string(name).to_string()
+            };
+            out.insert((*name).to_string(), v);
+        }
+    }
+    Ok((out, pos))
+}
+
+/// The usage text of a flag.
+fn flag_doc(name: &str) -> &'static str {
+    match name {
+        "config" => "configuration file path (default $LITESTREAM_CONFIG or /etc/litestream.yml)",
+        "no-expand-env" => "disable environment variable expansion in the configuration file",
+        "exec" => "execute a subcommand; litestream exits when it does",
+        "log-level" => "log level: debug, info, warn, error",
+        "once" => "sync every database once, then exit",
+        "force-snapshot" => "with -once: also write a snapshot",
+        "enforce-retention" => "with -once: also enforce snapshot retention",
+        "restore-if-db-not-exists" => {
+            "restore databases that do not exist from their replicas first"
+        }
+        "o" => "output `path` of the restored database",
+        "txid" => "restore up to this TXID (16 hex digits)",
+        "timestamp" => "restore to this point in time (RFC 3339)",
+        "parallelism" => "accepted for compatibility; unused",
+        "integrity-check" => "after restoring run an integrity check: none, quick or full",
+        "follow-interval" => "accepted for compatibility; follow mode is not supported",
+        "if-db-not-exists" => "succeed without restoring if the database already exists",
+        "if-replica-exists" => "succeed without restoring if there is no backup",
+        "dry-run" => "print what would happen, change nothing",
+        "force" => "replace an existing output database and its -wal/-shm/-journal files",
+        "json" => "print JSON",
+        "f" => "follow mode (not supported)",
+        "level" => "compaction level 0-9 or all",
+        _ => "",
+    }
 }
 
 /// True for `true`-like flag values.

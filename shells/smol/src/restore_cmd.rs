@@ -36,6 +36,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "too many arguments".into()
         });
     };
+    if flag_true(&flags, "f") {
+        return Err(
+            "follow mode (-f) is not supported by this build yet; run restore without -f".into(),
+        );
+    }
     let is_url = litestream_core::config::is_url(source);
     let (client, output) = if is_url {
         if flags.contains_key("config") {
