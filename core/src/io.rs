@@ -281,6 +281,8 @@ pub enum StoreFail {
     Forbidden(String),
     /// A conditional request failed.
     Precondition(String),
+    /// The local file to upload does not exist (removed by retention or by hand).
+    LocalMissing(String),
 }
 
 impl StoreFail {
@@ -290,7 +292,8 @@ impl StoreFail {
             StoreFail::Transient(m)
             | StoreFail::NotFound(m)
             | StoreFail::Forbidden(m)
-            | StoreFail::Precondition(m) => m,
+            | StoreFail::Precondition(m)
+            | StoreFail::LocalMissing(m) => m,
         }
     }
 }

@@ -78,6 +78,8 @@ pub enum LaneEvent {
     Quiet,
     /// A file reached the replica.
     Uploaded(u64),
+    /// The local file the replica needs next is gone: local state must be reset.
+    LocalMissing(String),
     /// An operation failed; retry at the given time.
     Failed {
         /// Message naming the problem.
@@ -176,6 +178,10 @@ impl ReplicaLane {
                 }
             }
             Ok(None) => LaneEvent::Quiet,
+            Err(StoreFail::LocalMissing(m)) => {
+                self.pos = None;
+                LaneEvent::LocalMissing(m)
+            }
             Err(e) => {
                 self.pos = None;
                 self.failures += 1;

@@ -82,6 +82,8 @@ pub struct Maintenance {
     queue: VecDeque<Job>,
     active: Option<(OpId, Stage)>,
     retention_pass: bool,
+    current: Option<Job>,
+    snapshot_tickets: Vec<u64>,
     /// Last maintenance error.
     pub last_error: Option<String>,
 }
@@ -113,10 +115,30 @@ impl Maintenance {
         self.next_at.push((Job::L0Retention, now));
     }
 
-    /// Ask for a snapshot now (`replicate -once -force-snapshot`).
-    pub fn force_snapshot(&mut self) {
-        if !self.queue.contains(&Job::Snapshot) {
-            self.queue.push_back(Job::Snapshot);
+    /// Ask for a snapshot now (`replicate -once -force-snapshot`); `ticket` is answered
+    /// with `Output::SyncDone` when the snapshot job finished.
+    pub fn force_snapshot(&mut self, ticket: u64) {
+        self.queue.retain(|j| *j != Job::Snapshot);
+        self.queue.push_front(Job::Snapshot);
+        self.snapshot_tickets.push(ticket);
+    }
+
+    fn finished(&mut self, id: DbId, result: Result<(), String>, em: &mut Emitter) {
+        if self.active.is_some() || self.current != Some(Job::Snapshot) || self.retention_pass {
+            return;
+        }
+        self.current = None;
+        for ticket in std::mem::take(&mut self.snapshot_tickets) {
+            let result = result.clone().map(|()| crate::emit::SyncReport {
+                before: 0,
+                after: 0,
+                replicated: 0,
+            });
+            em.out.push_back(crate::emit::Output::SyncDone {
+                ticket,
+                db: id,
+                result,
+            });
         }
     }
 
@@ -170,6 +192,7 @@ impl Maintenance {
         let Some(job) = self.queue.pop_front() else {
             return;
         };
+        self.current = Some(job);
         let first = match job {
             Job::Compact(l) => l - 1,
             Job::Snapshot | Job::L0Retention => 0,
@@ -208,12 +231,14 @@ impl Maintenance {
             return;
         };
         match self.step(id, s, ltx0, stage, c, wall, em) {
-            Ok(()) => {}
+            Ok(()) => self.finished(id, Ok(()), em),
             Err(msg) => {
                 if self.last_error.as_deref() != Some(msg.as_str()) {
                     em.log(Level::Error, Some(db), msg.clone());
                 }
-                self.last_error = Some(msg);
+                self.last_error = Some(msg.clone());
+                self.retention_pass = false;
+                self.finished(id, Err(msg), em);
             }
         }
     }

@@ -43,6 +43,8 @@ pub enum Step {
     AwaitReplica,
     /// Close SQLite connections.
     Close,
+    /// Remove the local LTX directory and forget positions.
+    ResetLocal(PathBuf),
 }
 
 /// The step in progress.
@@ -213,6 +215,19 @@ impl Db {
                 self.retry_at = Some(now + std::time::Duration::from_millis(50));
                 None
             }
+            Step::ResetLocal(ref dir) => {
+                self.last = None;
+                self.local_max_hint = None;
+                self.synced_to_wal_end = false;
+                self.replica.pos = None;
+                self.waiters.restart();
+                self.sync_wanted = true;
+                let cmd = Command::Remove {
+                    path: dir.clone(),
+                    recursive: true,
+                };
+                single(em, step, cmd)
+            }
             Step::Close => single(
                 em,
                 step,
@@ -222,6 +237,18 @@ impl Db {
                 },
             ),
         }
+    }
+
+    /// Drop local LTX files and positions, then re-run the behind-replica check, so the
+    /// next pass writes a snapshot that continues the replica's history.
+    fn reset_local(&mut self) {
+        if self.lifecycle != Lifecycle::Open || self.queue.contains(&Step::BehindCheck) {
+            return;
+        }
+        let ltx = self.settings.paths.ltx.clone();
+        self.queue.push_back(Step::ResetLocal(ltx));
+        self.queue.push_back(Step::CreateMeta);
+        self.queue.push_back(Step::BehindCheck);
     }
 
     fn queue_truncate(&mut self) {
@@ -278,6 +305,12 @@ impl Db {
                     Some(&self.settings.paths.db),
                     format!("uploaded txid {}", ltx::format_txid(t)),
                 ),
+                LaneEvent::LocalMissing(m) => {
+                    em.log(Level::Warn, Some(&self.settings.paths.db), format!(
+                        "{m}: the replica needs a local LTX file that is gone; resetting local state to continue with a new snapshot"
+                    ));
+                    self.reset_local();
+                }
                 LaneEvent::Quiet => {}
             }
             return;
@@ -471,25 +504,49 @@ impl Db {
                 }
             }
             (Active::Single(Step::Sqlite(cmd)), Completion::Sqlite(r)) => {
+                let busy_err = matches!(&r, Err(e) if e.kind == crate::io::IoFailKind::Busy);
                 let done = r.map_err(|e| format!("{}: {}", sqlite_what(&cmd), e.message));
                 match (&cmd, done) {
-                    (SqliteCmd::Checkpoint(mode), Ok(_)) => {
+                    (SqliteCmd::Checkpoint(mode), Ok(SqliteDone::Checkpointed { busy })) => {
                         self.last_checkpoint = now;
                         self.synced_since_checkpoint = false;
+                        let what = if busy {
+                            "could not complete (busy)"
+                        } else {
+                            "done"
+                        };
                         em.log(
                             Level::Debug,
                             Some(&paths.db),
-                            format!("checkpoint {} done", mode.as_str()),
+                            format!("checkpoint {} {what}", mode.as_str()),
                         );
+                        if busy && *mode == CheckpointMode::Truncate {
+                            // Nothing was truncated: the WAL continues, no snapshot needed.
+                            self.queue.retain(|s| !matches!(s, Step::MarkSnapshot(_)));
+                        }
                         Ok(())
                     }
-                    (SqliteCmd::Checkpoint(CheckpointMode::Passive), Err(e))
-                        if e.contains("locked") || e.contains("busy") =>
+                    (SqliteCmd::Checkpoint(_), Err(_)) | (SqliteCmd::BeginWriteBarrier, Err(_))
+                        if busy_err =>
                     {
+                        // The application holds the write lock: skip this checkpoint, it
+                        // is retried after a later pass. Not an error, no back-off.
+                        self.queue.retain(|s| {
+                            matches!(s, Step::Sqlite(SqliteCmd::EndWriteBarrier))
+                                && cmd != SqliteCmd::BeginWriteBarrier
+                        });
+                        em.log(
+                            Level::Debug,
+                            Some(&paths.db),
+                            format!("{}: database busy, checkpoint skipped", sqlite_what(&cmd)),
+                        );
                         Ok(())
                     }
                     (_, r) => r.map(|_| ()),
                 }
+            }
+            (Active::Single(Step::ResetLocal(dir)), Completion::Done(r)) => {
+                r.map_err(|e| format!("remove {}: {}", dir.display(), e.message))
             }
             (Active::Single(Step::Close), Completion::Sqlite(r)) => {
                 self.lifecycle = Lifecycle::Stopped;

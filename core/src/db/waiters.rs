@@ -105,6 +105,14 @@ impl Waiters {
         self.list = keep;
     }
 
+    /// Local state was reset (TXIDs renumbered): everyone waits for a new full pass.
+    pub fn restart(&mut self) {
+        for w in &mut self.list {
+            w.local_done = None;
+            w.after_pass = self.passes_started;
+        }
+    }
+
     /// Fail every waiter still waiting for a local pass (a pass failed).
     pub fn fail_local(&mut self, db: DbId, msg: &str, em: &mut Emitter) {
         self.list.retain(|w| {

@@ -303,6 +303,23 @@ impl Replicator {
             .min()
     }
 
+    /// Write a snapshot of database `id` now; answered with `Output::SyncDone { ticket }`.
+    pub fn force_snapshot(
+        &mut self,
+        now: Mono,
+        wall: UnixMs,
+        id: DbId,
+        ticket: u64,
+    ) -> Result<(), SyncRefused> {
+        let db = self.dbs.get_mut(&id).ok_or(SyncRefused::NotFound)?;
+        if db.lifecycle != Lifecycle::Open {
+            return Err(SyncRefused::NotOpen);
+        }
+        db.maintenance.force_snapshot(ticket);
+        db.advance(id, now, wall, &mut self.em);
+        Ok(())
+    }
+
     /// True once `Shutdown` was handled and every database is closed.
     pub fn is_finished(&self) -> bool {
         self.shutting_down

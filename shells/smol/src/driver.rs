@@ -84,6 +84,13 @@ pub enum Event {
         /// Where the result goes.
         reply: Sender<Result<SyncReport, String>>,
     },
+    /// Write a snapshot of a database now; the answer goes to `reply`.
+    Snapshot {
+        /// Database.
+        db: DbId,
+        /// Where the result goes.
+        reply: Sender<Result<SyncReport, String>>,
+    },
     /// A control request from the socket; the answer goes to `reply`.
     #[allow(dead_code)] // constructed by the control socket server
     Control {
@@ -203,6 +210,18 @@ impl Daemon {
         let (now, wall) = (self.now(), log::now_ms());
         match ev {
             Event::Input(input) => self.replicator.handle(now, wall, input),
+            Event::Snapshot { db, reply } => {
+                self.next_ticket += 1;
+                let ticket = self.next_ticket;
+                match self.replicator.force_snapshot(now, wall, db, ticket) {
+                    Ok(()) => {
+                        self.replies.insert(ticket, reply);
+                    }
+                    Err(e) => {
+                        let _ = reply.try_send(Err(format!("{e:?}")));
+                    }
+                }
+            }
             Event::Control { request, reply } => {
                 self.next_ticket += 1;
                 let req = litestream_core::io::ReqId(self.next_ticket);
@@ -326,7 +345,15 @@ fn execute(res: &Resources, cmd: Command) -> Completion {
                 };
             };
             match cmd {
-                ReplicaCmd::Put { key, source } => Completion::ObjectDone(client.put(key, &source)),
+                ReplicaCmd::Put { key, source } => {
+                    if !source.exists() {
+                        let msg = format!("local ltx file {} does not exist", source.display());
+                        return Completion::ObjectDone(Err(
+                            litestream_core::io::StoreFail::LocalMissing(msg),
+                        ));
+                    }
+                    Completion::ObjectDone(client.put(key, &source))
+                }
                 ReplicaCmd::List { level } => Completion::ObjectsListed(client.list(level)),
                 ReplicaCmd::Get { key, dest } => Completion::ObjectDone(client.get(key, &dest)),
                 ReplicaCmd::Delete { keys } => Completion::ObjectDone(client.delete(&keys)),

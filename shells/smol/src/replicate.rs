@@ -122,7 +122,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let tx = daemon.sender();
     install_signals(tx.clone())?;
     if once {
-        spawn_once(tx.clone(), ids);
+        spawn_once(tx.clone(), ids, flag_true(&flags, "force-snapshot"));
     }
     let child = if exec.is_empty() {
         None
@@ -192,7 +192,11 @@ fn preflight_db(db: &Path) -> Result<(), String> {
 }
 
 /// `-once`: sync every database (WAL → LTX → replica), then shut down.
-fn spawn_once(tx: smol::channel::Sender<Event>, ids: Vec<litestream_core::io::DbId>) {
+fn spawn_once(
+    tx: smol::channel::Sender<Event>,
+    ids: Vec<litestream_core::io::DbId>,
+    snapshot: bool,
+) {
     smol::spawn(async move {
         let mut failed = false;
         for id in ids {
@@ -212,6 +216,15 @@ fn spawn_once(tx: smol::channel::Sender<Event>, ids: Vec<litestream_core::io::Db
                     &[],
                 );
                 failed = true;
+                continue;
+            }
+            if snapshot {
+                let (reply, answer) = smol::channel::bounded(1);
+                let _ = tx.send(Event::Snapshot { db: id, reply }).await;
+                if let Ok(Err(e)) = answer.recv().await {
+                    log::log(Level::Error, &format!("one-shot snapshot failed: {e}"), &[]);
+                    failed = true;
+                }
             }
         }
         if !failed {

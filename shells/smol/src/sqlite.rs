@@ -45,6 +45,13 @@ fn connect(path: &Path, busy: Duration) -> Result<Connection, IoFail> {
         .map_err(|e| sql_fail(path, "set busy timeout on", &e))?;
     conn.pragma_update(None, "wal_autocheckpoint", 0)
         .map_err(|e| sql_fail(path, "disable autocheckpoint on", &e))?;
+    // Closing the last connection must not checkpoint and reset the WAL: the next start
+    // then continues incrementally instead of writing a full snapshot.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )
+    .map_err(|e| sql_fail(path, "disable checkpoint on close on", &e))?;
     persist_wal(&conn);
     Ok(conn)
 }
