@@ -19,7 +19,7 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 pub const DEFAULT_IO_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Everything an S3 replica needs. Build it from the config, then call
-/// [`S3Options::resolve_env`] (or [`S3Options::from_env_credentials`]) to apply the
+/// [`S3Options::resolve_env`] (or [`S3Options::with_env_credentials`]) to apply the
 /// environment, then [`crate::replica::s3::S3Replica::new`].
 #[derive(Clone, PartialEq, Eq)]
 pub struct S3Options {
@@ -169,7 +169,7 @@ impl S3Options {
     }
 
     /// Apply the process environment: see [`S3Options::resolve_env`].
-    pub fn from_env_credentials(mut self) -> S3Options {
+    pub fn with_env_credentials(mut self) -> S3Options {
         self.resolve_env(|name| std::env::var(name).ok());
         self
     }

@@ -141,6 +141,14 @@ pub(crate) fn classify(
         (404, _) => StoreFail::NotFound(format!("s3 {} {target}: no such object", ctx.op)),
         // Any other client error is a configuration or protocol problem: retrying the same
         // request will not help.
+        (400..=499, _) if ctx.key.is_some_and(|k| k.starts_with("./")) => {
+            StoreFail::Forbidden(format!(
+                "s3 {} {target}: {said}: this store rejects keys starting with `./` (what a \
+                 replica URL without a path gives, as in Litestream): add a path, e.g. \
+                 s3://{}/db",
+                ctx.op, ctx.bucket
+            ))
+        }
         (400..=499, _) => StoreFail::Forbidden(format!("s3 {} {target}: {said}", ctx.op)),
         _ => StoreFail::Transient(format!("s3 {} {target}: {said}", ctx.op)),
     }

@@ -24,6 +24,8 @@ mod testproxy;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_external;
+#[cfg(test)]
 mod tests_faults;
 #[cfg(test)]
 mod tests_unit;
