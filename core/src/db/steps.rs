@@ -83,6 +83,11 @@ impl Db {
                 self.active = Some(active);
                 break;
             }
+            // A step that re-queued itself for later (`AwaitReplica`) set a retry time:
+            // stop here, or the loop would pop it again forever.
+            if self.retry_at.is_some_and(|t| now < t) {
+                break;
+            }
         }
     }
 
