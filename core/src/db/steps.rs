@@ -229,6 +229,10 @@ impl Db {
     fn queue_truncate(&mut self) {
         let steps = [
             Step::Sqlite(SqliteCmd::Checkpoint(CheckpointMode::Truncate)),
+            // TRUNCATE leaves a zero-byte WAL; bump `_litestream_seq` so it has a header
+            // again, or every pass fails on the missing header until the application
+            // writes (an idle database would never sync again).
+            Step::Sqlite(SqliteCmd::EndWriteBarrier),
             Step::MarkSnapshot("checkpoint truncate boundary"),
             Step::Pass { checkpoint: false },
         ];
