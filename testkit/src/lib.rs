@@ -15,6 +15,7 @@
 
 pub mod check;
 pub mod clock;
+mod drive;
 pub mod events;
 pub mod exec;
 pub mod fs;
@@ -23,6 +24,7 @@ pub mod rng;
 pub mod scenario;
 pub mod sim;
 pub mod store;
+pub mod summary;
 pub mod trace;
 pub mod workload;
 pub mod writer;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use litestream_core::db::checkpoint::CheckpointPolicy;
 use litestream_core::db::DbSettings;
-use litestream_core::emit::{Level, Output, SyncReport};
+use litestream_core::emit::SyncReport;
 use litestream_core::io::{Command, DbId, OpId};
 use litestream_core::replicator::{Input, Replicator, ReplicatorSettings};
 use litestream_core::time::Mono;
@@ -20,6 +20,7 @@ use crate::exec::FsFaults;
 use crate::fs::SimFs;
 use crate::rng::Rng;
 use crate::store::SimStore;
+use crate::summary::{cmd_summary, completion_summary};
 use crate::trace::Trace;
 use crate::writer::SimWriter;
 
@@ -94,9 +95,9 @@ impl std::fmt::Display for Failure {
 
 /// A sync request the checker will verify when it completes.
 #[derive(Debug, Clone, Copy)]
-struct SyncWait {
-    requested_seq: u64,
-    wait_replica: bool,
+pub(crate) struct SyncWait {
+    pub(crate) requested_seq: u64,
+    pub(crate) wait_replica: bool,
 }
 
 /// The daemon process: the core and its operations in flight.
@@ -106,7 +107,7 @@ pub(crate) struct Daemon {
     pub(crate) id: DbId,
     pub(crate) gen: u64,
     pub(crate) inflight: BTreeMap<OpId, Command>,
-    ticks: BTreeSet<Mono>,
+    pub(crate) ticks: BTreeSet<Mono>,
 }
 
 /// The whole simulated world.
@@ -139,12 +140,12 @@ pub struct Sim {
     pub(crate) daemon: Option<Daemon>,
     pub(crate) committed_files: Vec<PathBuf>,
     gen: u64,
-    step: u64,
+    pub(crate) step: u64,
     same_instant: (Mono, u32),
-    syncs: BTreeMap<u64, SyncWait>,
+    pub(crate) syncs: BTreeMap<u64, SyncWait>,
     /// Results of finished sync requests, by ticket.
     pub sync_results: BTreeMap<u64, Result<SyncReport, String>>,
-    done_syncs: Vec<u64>,
+    pub(crate) done_syncs: Vec<u64>,
     next_ticket: u64,
     /// Error logs emitted by the core.
     pub error_logs: u64,
@@ -424,249 +425,5 @@ impl Sim {
             Event::Chaos => self.chaos_event()?,
         }
         Ok(())
-    }
-
-    /// Drain the daemon's outputs, schedule its next tick, run the checks, trace the step.
-    pub(crate) fn after_input(&mut self) -> Result<(), Failure> {
-        self.step += 1;
-        self.drain()?;
-        let r = self.check_step();
-        let line = std::mem::take(&mut self.line);
-        self.trace.line(line);
-        r
-    }
-
-    fn latency(&mut self, cmd: &Command) -> Duration {
-        let us = match cmd {
-            Command::Replica { .. } => {
-                if self.rng.chance(30) {
-                    self.rng.range(500_000, 3_000_000)
-                } else {
-                    self.rng.range(2_000, 150_000)
-                }
-            }
-            Command::Sqlite { .. } => self.rng.range(100, 5_000),
-            _ => self.rng.range(10, 2_000),
-        };
-        Duration::from_micros(us)
-    }
-
-    fn drain(&mut self) -> Result<(), Failure> {
-        let now = self.clock.mono();
-        let Some(mut d) = self.daemon.take() else {
-            return Ok(());
-        };
-        let mut err = None;
-        while let Some(out) = d.r.poll() {
-            match out {
-                Output::Execute { op, cmd } => {
-                    if let Command::WriteAt { path, .. } = &cmd {
-                        if !path.to_string_lossy().ends_with(".tmp") {
-                            err.get_or_insert(format!(
-                                "WriteAt to a non-staging file {}",
-                                path.display()
-                            ));
-                        }
-                    }
-                    self.line
-                        .push_str(&format!(" | exec op{} {}", op.0, cmd_summary(&cmd)));
-                    let at = now + self.latency(&cmd);
-                    d.inflight.insert(op, cmd);
-                    self.queue.push(at, Event::Complete { gen: d.gen, op });
-                }
-                Output::Log(l) => {
-                    if let Some(rest) = l.message.strip_prefix("wrote ltx ") {
-                        let txid = rest.get(..16).and_then(litestream_core::ltx::parse_txid);
-                        let reason = rest
-                            .split_once("(snapshot: ")
-                            .map(|(_, r)| r.trim_end_matches(')').to_string());
-                        if let Some(t) = txid {
-                            self.line.push_str(&format!(" | wrote {t} {reason:?}"));
-                            self.written.insert(t, reason);
-                        }
-                    }
-                    if l.level >= Level::Warn {
-                        self.error_logs += 1;
-                        self.line
-                            .push_str(&format!(" | log {:?}: {}", l.level, l.message));
-                    }
-                }
-                Output::SyncDone { ticket, result, .. } => {
-                    self.line
-                        .push_str(&format!(" | sync-done #{ticket} {result:?}"));
-                    if self.sync_results.insert(ticket, result).is_some() {
-                        err.get_or_insert(format!("sync #{ticket} answered twice"));
-                    }
-                    self.done_syncs.push(ticket);
-                }
-            }
-        }
-        if d.inflight.len() > 2 {
-            err.get_or_insert(format!(
-                "{} operations in flight for one database (one local, one replica expected)",
-                d.inflight.len()
-            ));
-        }
-        if let Some(t) = d.r.poll_timeout() {
-            let t = t.max(now);
-            if d.ticks.insert(t) {
-                self.queue.push(t, Event::Tick { gen: d.gen });
-            }
-        }
-        self.daemon = Some(d);
-        match err {
-            Some(e) => Err(self.fail(e)),
-            None => Ok(()),
-        }
-    }
-
-    fn check_step(&mut self) -> Result<(), Failure> {
-        let r = self.check_step_inner();
-        r.map_err(|m| self.fail(m))
-    }
-
-    fn check_step_inner(&mut self) -> Result<(), String> {
-        for l in std::mem::take(&mut self.store.landed) {
-            self.checker.on_landed(&l, &self.writer)?;
-        }
-        let ltx0 = self.settings.paths.ltx0.clone();
-        for p in std::mem::take(&mut self.committed_files) {
-            if p.parent() == Some(ltx0.as_path()) && self.fs.exists(&p) {
-                self.checker.on_local_file(&self.fs, &p, &self.writer)?;
-            }
-        }
-        for d in std::mem::take(&mut self.writer.discards) {
-            self.checker.on_discard(&d, &self.fs, &ltx0, &self.writer)?;
-        }
-        self.checker.check_no_gap(&self.store)?;
-        for ticket in std::mem::take(&mut self.done_syncs) {
-            let (Some(w), Some(Ok(rep))) = (
-                self.syncs.get(&ticket).copied(),
-                self.sync_results.get(&ticket),
-            ) else {
-                continue;
-            };
-            let rep = *rep;
-            if w.wait_replica {
-                self.checker
-                    .check_ack(&self.store, rep.replicated, w.requested_seq, &self.writer)
-                    .map_err(|e| format!("sync #{ticket} ({rep:?}): {e}"))?;
-            } else if let Some(img) = self.checker.state(rep.after) {
-                match self.writer.find(img.hash()) {
-                    Some(c) if c.seq >= w.requested_seq => {}
-                    other => {
-                        return Err(format!(
-                            "sync #{ticket} ({rep:?}) done locally at txid {} which holds {:?}, older than commit #{} at the request",
-                            rep.after,
-                            other.map(|c| c.seq),
-                            w.requested_seq
-                        ))
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Run events until simulated time reaches `now + d` (or nothing is left).
-    pub fn run_for(&mut self, d: Duration) -> Result<(), Failure> {
-        let until = self.clock.mono() + d;
-        while self.queue.peek_time().is_some_and(|t| t <= until) {
-            self.step()?;
-        }
-        self.clock.advance_to(until);
-        Ok(())
-    }
-
-    /// Run until `ticket` is answered, for at most `max` of simulated time.
-    pub fn wait_sync(
-        &mut self,
-        ticket: u64,
-        max: Duration,
-    ) -> Result<Option<Result<SyncReport, String>>, Failure> {
-        let until = self.clock.mono() + max;
-        while !self.sync_results.contains_key(&ticket) {
-            match self.queue.peek_time() {
-                Some(t) if t <= until => {
-                    self.step()?;
-                }
-                _ => break,
-            }
-        }
-        Ok(self.sync_results.get(&ticket).cloned())
-    }
-
-    /// Request a sync and wait for its answer (scenario helper).
-    pub fn sync(
-        &mut self,
-        wait_replica: bool,
-        max: Duration,
-    ) -> Result<Result<SyncReport, String>, Failure> {
-        let Some(t) = self.request_sync(wait_replica)? else {
-            return Ok(Err("daemon not running or database not open".into()));
-        };
-        Ok(self
-            .wait_sync(t, max)?
-            .unwrap_or_else(|| Err("no answer in time".into())))
-    }
-}
-
-/// One-line summary of a command.
-pub fn cmd_summary(cmd: &Command) -> String {
-    use litestream_core::io::ReplicaCmd;
-    let name = |p: &std::path::Path| {
-        p.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    match cmd {
-        Command::Stat { path } => format!("stat {}", name(path)),
-        Command::ReadAt { path, offset, len } => format!("read {}@{offset}+{len}", name(path)),
-        Command::ReadPages { reads, .. } => format!("read-pages x{}", reads.len()),
-        Command::ListDir { path } => format!("list {}", path.display()),
-        Command::CreateDirAll { path } => format!("mkdir {}", path.display()),
-        Command::WriteAt {
-            path,
-            offset,
-            bytes,
-            ..
-        } => {
-            format!("write {}@{offset}+{}", name(path), bytes.len())
-        }
-        Command::CommitFile { dest, .. } => format!("commit {}", name(dest)),
-        Command::Remove { path, recursive } => format!("remove {} r={recursive}", path.display()),
-        Command::Sqlite { cmd, .. } => format!("sqlite {cmd:?}"),
-        Command::Replica { cmd, .. } => match cmd {
-            ReplicaCmd::Put { key, .. } => {
-                format!("put L{} {}-{}", key.level, key.min_txid, key.max_txid)
-            }
-            ReplicaCmd::List { level } => format!("list-store L{level}"),
-            ReplicaCmd::Get { key, .. } => {
-                format!("get L{} {}-{}", key.level, key.min_txid, key.max_txid)
-            }
-            ReplicaCmd::Delete { keys } => format!("delete x{}", keys.len()),
-        },
-    }
-}
-
-fn completion_summary(c: &litestream_core::io::Completion) -> String {
-    use litestream_core::io::Completion as C;
-    match c {
-        C::Stated(Ok(s)) => format!("{:?}", s.map(|s| s.size)),
-        C::Read(Ok(b)) => format!("{}B", b.len()),
-        C::PagesRead(Ok(p)) => format!("{} pages", p.len()),
-        C::Listed(Ok(n)) => format!("{n:?}"),
-        C::Done(Ok(())) | C::ObjectDone(Ok(())) => "ok".into(),
-        C::Sqlite(Ok(d)) => format!("{d:?}"),
-        C::ObjectsListed(Ok(l)) => format!("{} objects", l.len()),
-        C::Stated(Err(e))
-        | C::Read(Err(e))
-        | C::PagesRead(Err(e))
-        | C::Listed(Err(e))
-        | C::Done(Err(e))
-        | C::Sqlite(Err(e)) => {
-            format!("ERR {:?} {}", e.kind, e.message)
-        }
-        C::ObjectDone(Err(e)) | C::ObjectsListed(Err(e)) => format!("ERR {e:?}"),
     }
 }
