@@ -72,6 +72,8 @@ pub struct Failure {
     pub message: String,
     /// The last trace lines.
     pub trace_tail: Vec<String>,
+    /// Steps of the fault phase the run was started with (for the rerun command).
+    pub steps: u64,
 }
 
 impl std::fmt::Display for Failure {
@@ -87,8 +89,8 @@ impl std::fmt::Display for Failure {
         }
         write!(
             f,
-            "rerun: SEED={} cargo test --release -p litestream-testkit --test seeds -- seed_from_env --nocapture  (add SIM_TRACE=1 for the full trace)",
-            self.seed
+            "rerun: SEED={} STEPS={} cargo test --release -p litestream-testkit --test seeds -- seed_from_env --nocapture  (add SIM_TRACE=1 for the full trace)",
+            self.seed, self.steps
         )
     }
 }
@@ -153,6 +155,8 @@ pub struct Sim {
     /// incremental), from its "wrote ltx" debug log.
     pub written: BTreeMap<u64, Option<String>>,
     pub(crate) line: String,
+    /// Steps of the fault phase (reported in the rerun command).
+    pub planned_steps: u64,
 }
 
 impl Sim {
@@ -194,6 +198,7 @@ impl Sim {
             error_logs: 0,
             written: BTreeMap::new(),
             line: String::new(),
+            planned_steps: 0,
         }
     }
 
@@ -235,6 +240,7 @@ impl Sim {
             step: self.step,
             message,
             trace_tail: self.trace.tail(),
+            steps: self.planned_steps,
         }
     }
 

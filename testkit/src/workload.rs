@@ -281,6 +281,7 @@ pub fn random_config(seed: u64) -> SimConfig {
 pub fn run_seed(seed: u64, steps: u64) -> Result<RunReport, Failure> {
     let cfg = random_config(seed);
     let mut sim = Sim::new(cfg);
+    sim.planned_steps = steps;
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         sim.start_daemon()?;
         sim.queue.push(sim.clock.mono(), Event::Workload);

@@ -7,12 +7,12 @@ fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
-/// Seeds 0..30, 400 steps each.
+/// Seeds 0..40, 1500 steps each (about a second in release).
 #[test]
 fn fixed_slice_of_seeds() {
-    let steps = env_u64("STEPS").unwrap_or(400);
+    let steps = env_u64("STEPS").unwrap_or(1500);
     let mut failures = Vec::new();
-    for seed in 0..30 {
+    for seed in 0..40 {
         if let Err(f) = run_seed(seed, steps) {
             eprintln!("{f}\n");
             failures.push(seed);
@@ -24,13 +24,13 @@ fn fixed_slice_of_seeds() {
     );
 }
 
-/// `SEED=n [STEPS=m] cargo test --release -p litestream-testkit --test seeds -- seed_from_env --nocapture`
+/// `SEED=n [STEPS=m, default 1500] cargo test --release -p litestream-testkit --test seeds -- seed_from_env --nocapture`
 #[test]
 fn seed_from_env() {
     let Some(seed) = env_u64("SEED") else {
         return;
     };
-    let steps = env_u64("STEPS").unwrap_or(400);
+    let steps = env_u64("STEPS").unwrap_or(1500);
     match run_seed(seed, steps) {
         Ok(r) => eprintln!("{r:?}"),
         Err(f) => panic!("{f}"),
