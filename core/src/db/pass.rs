@@ -550,8 +550,16 @@ impl SyncPass {
         };
         let last = self.last.as_ref().map(|l| l.ltx);
         let mut d = verify::decide(last.as_ref(), &obs)?;
-        if d.snapshot.is_none() {
-            d.snapshot = self.start.force_snapshot;
+        if let (None, Some(reason)) = (d.snapshot, self.start.force_snapshot) {
+            // A snapshot must read the whole WAL generation from offset 32: a page not in
+            // the page map is read from the database file, which does not hold frames
+            // that were not checkpointed yet (e.g. after a TRUNCATE that was busy).
+            d = Decision {
+                start: verify::WAL_HEADER_SIZE,
+                salts: (hs.salt1, hs.salt2),
+                snapshot: Some(reason),
+                needs_salt_scan: false,
+            };
         }
         let scan = d.needs_salt_scan;
         self.decision = Some(d);

@@ -88,6 +88,11 @@ impl Db {
                 self.active = Some(active);
                 break;
             }
+            // A step that re-queued itself for later (`AwaitReplica`) set a retry time:
+            // stop here, or the loop would pop it again forever.
+            if self.retry_at.is_some_and(|t| now < t) {
+                break;
+            }
         }
     }
 
@@ -254,6 +259,10 @@ impl Db {
     fn queue_truncate(&mut self) {
         let steps = [
             Step::Sqlite(SqliteCmd::Checkpoint(CheckpointMode::Truncate)),
+            // TRUNCATE leaves a zero-byte WAL; bump `_litestream_seq` so it has a header
+            // again, or every pass fails on the missing header until the application
+            // writes (an idle database would never sync again).
+            Step::Sqlite(SqliteCmd::EndWriteBarrier),
             Step::MarkSnapshot("checkpoint truncate boundary"),
             Step::Pass { checkpoint: false },
         ];

@@ -1,0 +1,417 @@
+//! `SimWriter`: a model SQLite database in WAL mode, written by a simulated application
+//! and by the daemon's own connections.
+//!
+//! The database file and the WAL live in [`SimFs`]; frames are real WAL frames made with
+//! the core's [`WalEncoder`]. The model keeps SQLite's WAL-index facts (`mxFrame`,
+//! `nBackfill`, read marks, the write lock) and follows its rules:
+//!
+//! * a reader holds a read mark: mark 0 (the WAL was fully backfilled when it began: it
+//!   reads the database file only, so no checkpoint may backfill while it is held, but it
+//!   does not block a WAL restart) or a frame mark `m` (checkpoints stop at `m`, and the
+//!   WAL cannot restart);
+//! * the first writer after a complete checkpoint restarts the WAL (new salts, frames
+//!   again from offset 32, stale frames left behind) unless a frame-mark reader exists;
+//! * PASSIVE copies what readers allow; FULL/RESTART/TRUNCATE report busy when they cannot
+//!   finish; TRUNCATE cuts the WAL to zero bytes;
+//! * commits fsync the WAL (synchronous=FULL), so a crash loses only the transaction in
+//!   progress, whose frames are left behind as a torn tail.
+//!
+//! Every commit is remembered with its full image so the checker can compare restores.
+
+mod conn;
+mod wal;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use litestream_core::io::{CheckpointMode, IoFail, IoFailKind};
+use litestream_core::time::UnixMs;
+use litestream_core::wal::{WalEncoder, WalHeader};
+
+use crate::fs::SimFs;
+use crate::image::{page, Image, Page};
+use crate::rng::Rng;
+
+/// A reader's position in the WAL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadMark {
+    /// Reads the database file only (the WAL was fully backfilled when it began).
+    Zero,
+    /// Reads WAL frames up to this count.
+    Frame(usize),
+}
+
+/// Who made a commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The initial database file.
+    Initial,
+    /// The application.
+    App,
+    /// The daemon's `_litestream_seq` bump.
+    Daemon,
+    /// The database was replaced by a restore from backup.
+    Restore,
+}
+
+/// One committed state of the database.
+#[derive(Debug, Clone)]
+pub struct Commit {
+    /// Sequence number (index in the history).
+    pub seq: u64,
+    /// The whole database after it.
+    pub image: Image,
+    /// `image.hash()`.
+    pub hash: u64,
+    /// Who made it.
+    pub origin: Origin,
+}
+
+/// How WAL frames were discarded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscardKind {
+    /// A writer restarted the WAL after a complete checkpoint.
+    Restart,
+    /// A TRUNCATE checkpoint cut the WAL to zero bytes.
+    Truncate,
+    /// The application's last connection closed and deleted the WAL.
+    Deleted,
+}
+
+/// A WAL generation whose frames were discarded (for the checker).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Discard {
+    /// How.
+    pub kind: DiscardKind,
+    /// The last commit held in the discarded generation.
+    pub last_seq: u64,
+    /// The daemon's read transaction was held since before that commit.
+    pub protected: bool,
+    /// The discard came from a checkpoint the daemon itself ran.
+    pub by_daemon: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Frame {
+    pgno: u32,
+    page: Page,
+    seq: u64,
+}
+
+/// An application transaction whose frames are written but whose commit frame is not.
+#[derive(Debug, Clone)]
+struct Pending {
+    writes: Vec<(u32, Page)>,
+    size: u32,
+    written: usize,
+    enc: WalEncoder,
+}
+
+/// The model database.
+#[derive(Debug)]
+pub struct SimWriter {
+    /// Bytes per page.
+    pub page_size: u32,
+    /// The database file.
+    pub db_path: PathBuf,
+    /// `<db>-wal`.
+    pub wal_path: PathBuf,
+    image: Image,
+    history: Vec<Commit>,
+    by_hash: BTreeMap<u64, u64>,
+    header: Option<WalHeader>,
+    next_salt1: u32,
+    ckpt_seq: u32,
+    frames: Vec<Frame>,
+    n_backfill: usize,
+    enc: Option<WalEncoder>,
+    pending: Option<Pending>,
+    /// The daemon's long-lived read transaction.
+    pub daemon_read: Option<ReadMark>,
+    daemon_since: Option<u64>,
+    in_daemon_checkpoint: bool,
+    /// The daemon's write barrier is held.
+    pub barrier: bool,
+    /// A long-running application reader.
+    pub app_reader: Option<ReadMark>,
+    /// Largest database size in pages the random workload grows to.
+    pub max_pages: u32,
+    /// Discarded generations not yet seen by the checker.
+    pub discards: Vec<Discard>,
+}
+
+pub(super) fn busy(what: &str) -> IoFail {
+    IoFail {
+        kind: IoFailKind::Busy,
+        message: format!("{what}: database is locked"),
+    }
+}
+
+impl SimWriter {
+    /// A database of `pages` random pages at `db_path` (no WAL yet), made durable.
+    pub fn create(
+        fs: &mut SimFs,
+        db_path: PathBuf,
+        page_size: u32,
+        pages: u32,
+        rng: &mut Rng,
+        now: UnixMs,
+    ) -> SimWriter {
+        let mut wal = db_path.clone().into_os_string();
+        wal.push("-wal");
+        let mut image = Image::new(page_size);
+        for pgno in 1..=pages {
+            image.set(pgno, make_page(page_size, 0, pgno, rng));
+        }
+        let mut bytes = Vec::new();
+        for pgno in 1..=pages {
+            bytes.extend_from_slice(&image.get(pgno).expect("set above").bytes);
+        }
+        if let Some(dir) = db_path.parent() {
+            fs.create_dir_all(dir);
+        }
+        fs.write_durable(&db_path, &bytes, now)
+            .expect("the directory was just created");
+        let hash = image.hash();
+        let mut w = SimWriter {
+            page_size,
+            db_path,
+            wal_path: wal.into(),
+            image: image.clone(),
+            history: Vec::new(),
+            by_hash: BTreeMap::new(),
+            header: None,
+            next_salt1: rng.next_u64() as u32,
+            ckpt_seq: 0,
+            frames: Vec::new(),
+            n_backfill: 0,
+            enc: None,
+            pending: None,
+            daemon_read: None,
+            daemon_since: None,
+            in_daemon_checkpoint: false,
+            barrier: false,
+            app_reader: None,
+            max_pages: 48,
+            discards: Vec::new(),
+        };
+        w.record(image, hash, Origin::Initial);
+        w
+    }
+
+    fn record(&mut self, image: Image, hash: u64, origin: Origin) {
+        let seq = self.history.len() as u64;
+        self.by_hash.insert(hash, seq);
+        self.history.push(Commit {
+            seq,
+            image,
+            hash,
+            origin,
+        });
+    }
+
+    /// The newest committed state.
+    pub fn head(&self) -> &Commit {
+        self.history
+            .last()
+            .expect("the initial state is always recorded")
+    }
+
+    /// Every committed state, oldest first.
+    pub fn history(&self) -> &[Commit] {
+        &self.history
+    }
+
+    /// The newest commit whose image hashes to `hash`.
+    pub fn find(&self, hash: u64) -> Option<&Commit> {
+        self.by_hash.get(&hash).map(|&s| &self.history[s as usize])
+    }
+
+    /// Committed frames in the current WAL generation (`mxFrame`).
+    pub fn mx_frame(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Frames already copied into the database file (`nBackfill`).
+    pub fn n_backfill(&self) -> usize {
+        self.n_backfill
+    }
+
+    /// Salts of the current WAL generation, if the WAL has a header.
+    pub fn salts(&self) -> Option<(u32, u32)> {
+        self.header.map(|h| (h.salts().salt1, h.salts().salt2))
+    }
+
+    /// True while an application transaction holds the write lock.
+    pub fn in_txn(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The read mark a reader starting now gets.
+    pub(super) fn mark_now(&self) -> ReadMark {
+        if self.n_backfill == self.frames.len() {
+            ReadMark::Zero
+        } else {
+            ReadMark::Frame(self.frames.len())
+        }
+    }
+
+    /// A random application transaction: page writes, growth, or a VACUUM-like shrink.
+    pub(super) fn random_writes(&mut self, rng: &mut Rng) -> (Vec<(u32, Page)>, u32) {
+        let cur = self.image.len().max(1);
+        let seq = self.history.len() as u64;
+        let mut size = cur;
+        let mut pgnos = std::collections::BTreeSet::new();
+        if cur > 4 && rng.chance(60) {
+            size = cur - rng.range(1, u64::from(cur / 2)) as u32;
+            pgnos.insert(1);
+            for _ in 0..rng.range(1, 8) {
+                pgnos.insert(rng.range(1, u64::from(size)) as u32);
+            }
+        } else {
+            if cur < self.max_pages && rng.chance(300) {
+                size = (cur + rng.range(1, 4) as u32).min(self.max_pages);
+            }
+            for p in cur + 1..=size {
+                pgnos.insert(p);
+            }
+            for _ in 0..rng.range(1, 6) {
+                pgnos.insert(rng.range(1, u64::from(size)) as u32);
+            }
+        }
+        let writes = pgnos
+            .into_iter()
+            .map(|p| (p, make_page(self.page_size, seq, p, rng)))
+            .collect();
+        (writes, size)
+    }
+
+    /// The application commits one random transaction at once. Busy while the daemon's
+    /// barrier or another transaction holds the write lock.
+    pub fn app_commit(
+        &mut self,
+        fs: &mut SimFs,
+        rng: &mut Rng,
+        now: UnixMs,
+    ) -> Result<u64, IoFail> {
+        if self.barrier || self.pending.is_some() {
+            return Err(busy("app write"));
+        }
+        let (writes, size) = self.random_writes(rng);
+        self.begin_write(fs, rng, now);
+        Ok(self.write_commit(fs, writes, size, Origin::App, now))
+    }
+
+    /// The application starts a transaction that spills frames into the WAL before it
+    /// commits (`app_finish` commits or rolls it back). A one-page transaction commits at
+    /// once: `Ok(Some(seq))`.
+    pub fn app_begin_spill(
+        &mut self,
+        fs: &mut SimFs,
+        rng: &mut Rng,
+        now: UnixMs,
+    ) -> Result<Option<u64>, IoFail> {
+        if self.barrier || self.pending.is_some() {
+            return Err(busy("app write"));
+        }
+        let (writes, size) = self.random_writes(rng);
+        if writes.len() < 2 {
+            self.begin_write(fs, rng, now);
+            return Ok(Some(self.write_commit(fs, writes, size, Origin::App, now)));
+        }
+        self.begin_write(fs, rng, now);
+        let enc = self.encoder();
+        let mut p = Pending {
+            writes,
+            size,
+            written: 0,
+            enc,
+        };
+        let n = p.writes.len() - 1;
+        self.write_frames(fs, &mut p, n, now);
+        self.pending = Some(p);
+        Ok(None)
+    }
+
+    /// Finish the spilled transaction: commit it, or roll it back (its frames stay behind
+    /// as a stale tail). Returns the commit's sequence number.
+    pub fn app_finish(&mut self, fs: &mut SimFs, commit: bool, now: UnixMs) -> Option<u64> {
+        let mut p = self.pending.take()?;
+        if !commit {
+            return None;
+        }
+        let n = p.writes.len();
+        self.write_frames(fs, &mut p, n, now);
+        Some(self.finish_commit(fs, p, Origin::App))
+    }
+
+    /// The application holds (or releases) a long read transaction.
+    pub fn app_read(&mut self, hold: bool) {
+        self.app_reader = hold.then(|| self.mark_now());
+    }
+
+    /// The application runs `PRAGMA wal_checkpoint(mode)`; returns SQLite's busy flag.
+    pub fn app_checkpoint(
+        &mut self,
+        fs: &mut SimFs,
+        rng: &mut Rng,
+        mode: CheckpointMode,
+        now: UnixMs,
+    ) -> Result<bool, IoFail> {
+        self.checkpoint(fs, rng, mode, false, now)
+    }
+
+    /// The application closes its last connection while the daemon is down: a full
+    /// checkpoint, and without `PERSIST_WAL` the WAL file is deleted.
+    pub fn app_close_delete_wal(&mut self, fs: &mut SimFs, rng: &mut Rng, now: UnixMs) -> bool {
+        if self.daemon_read.is_some() || self.pending.is_some() || self.app_reader.is_some() {
+            return false;
+        }
+        let _ = self.checkpoint(fs, rng, CheckpointMode::Passive, false, now);
+        if self.n_backfill != self.frames.len() {
+            return false;
+        }
+        self.discard(DiscardKind::Deleted, false);
+        let _ = fs.remove(&self.wal_path, false);
+        if let Some(dir) = self.wal_path.parent() {
+            fs.fsync_dir(dir);
+        }
+        self.forget_wal();
+        true
+    }
+
+    /// Replace the database with `image` (a restore from backup) while nothing is
+    /// connected: the WAL is deleted and the restored state becomes the newest commit.
+    pub fn restore_from(&mut self, fs: &mut SimFs, image: Image, now: UnixMs) {
+        let mut bytes = Vec::new();
+        for pgno in 1..=image.len() {
+            bytes.extend_from_slice(&image.get(pgno).expect("in range").bytes);
+        }
+        fs.write_durable(&self.db_path, &bytes, now)
+            .expect("the database directory exists");
+        let _ = fs.remove(&self.wal_path, false);
+        if let Some(dir) = self.wal_path.parent() {
+            fs.fsync_dir(dir);
+        }
+        self.forget_wal();
+        self.pending = None;
+        let hash = image.hash();
+        self.image = image.clone();
+        self.record(image, hash, Origin::Restore);
+    }
+}
+
+/// Deterministic page contents: the commit sequence and page number, then random bytes.
+pub fn make_page(page_size: u32, seq: u64, pgno: u32, rng: &mut Rng) -> Page {
+    let mut b = vec![0u8; page_size as usize];
+    b[..8].copy_from_slice(&seq.to_be_bytes());
+    b[8..12].copy_from_slice(&pgno.to_be_bytes());
+    let mut x = rng.next_u64();
+    for chunk in b[16..].chunks_exact_mut(8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        chunk.copy_from_slice(&x.to_le_bytes());
+    }
+    page(b)
+}
