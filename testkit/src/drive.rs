@@ -84,11 +84,16 @@ impl Sim {
                     }
                     self.done_syncs.push(ticket);
                 }
+                Output::Respond { .. }
+                | Output::AttachReplica { .. }
+                | Output::DetachReplica { .. } => {
+                    err.get_or_insert("control output without a control request".to_string());
+                }
             }
         }
-        if d.inflight.len() > 2 {
+        if d.inflight.len() > 3 {
             err.get_or_insert(format!(
-                "{} operations in flight for one database (one local, one replica expected)",
+                "{} operations in flight for one database (one local, one replica, one maintenance expected)",
                 d.inflight.len()
             ));
         }

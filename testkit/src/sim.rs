@@ -46,6 +46,9 @@ impl SimConfig {
     /// Defaults for `seed`: 512-byte pages, small checkpoint thresholds.
     pub fn new(seed: u64) -> SimConfig {
         let mut settings = DbSettings::with_defaults(PathBuf::from("/data/app.db"));
+        // Compaction and retention delete and merge replica files; the invariants here
+        // are about the sync and upload lanes, so maintenance stays off.
+        settings.maintenance = litestream_core::db::maintenance::MaintenanceSettings::disabled();
         settings.checkpoint = CheckpointPolicy {
             min_pages: 16,
             truncate_pages: Some(64),

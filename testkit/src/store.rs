@@ -156,6 +156,9 @@ impl SimStore {
                     .map_err(|e| StoreFail::Transient(e.message));
                 Completion::ObjectDone(r)
             }
+            ReplicaCmd::Compact { output, .. } => Completion::ObjectDone(Err(
+                StoreFail::Transient(format!("compaction into {output:?} is not simulated")),
+            )),
             ReplicaCmd::Delete { keys } => {
                 if down {
                     return Completion::ObjectDone(Err(transient("delete")));

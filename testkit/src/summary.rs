@@ -36,6 +36,12 @@ pub fn cmd_summary(cmd: &Command) -> String {
                 format!("get L{} {}-{}", key.level, key.min_txid, key.max_txid)
             }
             ReplicaCmd::Delete { keys } => format!("delete x{}", keys.len()),
+            ReplicaCmd::Compact { output, .. } => {
+                format!(
+                    "compact L{} {}-{}",
+                    output.level, output.min_txid, output.max_txid
+                )
+            }
         },
     }
 }

@@ -27,6 +27,20 @@ pub struct MaintenanceSettings {
     pub l0_retention_check_interval: Duration,
     /// Delete remote files at all.
     pub retention_enabled: bool,
+    /// Take scheduled snapshots (forced ones always run).
+    pub snapshots: bool,
+}
+
+impl MaintenanceSettings {
+    /// No scheduled maintenance at all: no compaction, snapshots or L0 retention.
+    pub fn disabled() -> MaintenanceSettings {
+        MaintenanceSettings {
+            levels: Vec::new(),
+            snapshots: false,
+            l0_retention: Duration::ZERO,
+            ..MaintenanceSettings::default()
+        }
+    }
 }
 
 impl Default for MaintenanceSettings {
@@ -42,6 +56,7 @@ impl Default for MaintenanceSettings {
             l0_retention: Duration::from_secs(300),
             l0_retention_check_interval: Duration::from_secs(15),
             retention_enabled: true,
+            snapshots: true,
         }
     }
 }
@@ -111,8 +126,12 @@ impl Maintenance {
             self.next_at
                 .push((Job::Compact(u8::try_from(l).unwrap_or(8)), now));
         }
-        self.next_at.push((Job::Snapshot, now));
-        self.next_at.push((Job::L0Retention, now));
+        if s.snapshots {
+            self.next_at.push((Job::Snapshot, now));
+        }
+        if !s.l0_retention.is_zero() {
+            self.next_at.push((Job::L0Retention, now));
+        }
     }
 
     /// Ask for a snapshot now (`replicate -once -force-snapshot`); `ticket` is answered

@@ -143,6 +143,7 @@ pub struct Db {
     pub(crate) shutdown_deadline: Option<Mono>,
     pub(crate) local_max_hint: Option<u64>,
     pub(crate) current_pass: u64,
+    pub(crate) checkpoint_not_before: Mono,
     pub(crate) waiting_for_file: bool,
     pub(crate) just_closed: bool,
     pub(crate) unregistered: bool,
@@ -167,6 +168,7 @@ impl Db {
         Db {
             id,
             current_pass: 0,
+            checkpoint_not_before: Mono(0),
             waiting_for_file: false,
             just_closed: false,
             unregistered: false,

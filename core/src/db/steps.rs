@@ -11,6 +11,9 @@ use crate::ltx;
 use crate::replica::LaneEvent;
 use crate::time::{Mono, UnixMs};
 
+/// After a TRUNCATE checkpoint found a reader in the way, wait this long before the next.
+const TRUNCATE_BUSY_BACKOFF: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A unit of local work, queued and run one at a time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -530,8 +533,10 @@ impl Db {
                             format!("checkpoint {} {what}", mode.as_str()),
                         );
                         if busy && *mode == CheckpointMode::Truncate {
-                            // Nothing was truncated: the WAL continues, no snapshot needed.
+                            // Nothing was truncated: the WAL continues, no snapshot needed;
+                            // a reader pins the WAL, so do not wait on it again soon.
                             self.queue.retain(|s| !matches!(s, Step::MarkSnapshot(_)));
+                            self.checkpoint_not_before = now + TRUNCATE_BUSY_BACKOFF;
                         }
                         Ok(())
                     }
@@ -605,7 +610,10 @@ impl Db {
             return;
         }
         self.waiters.last_full_pass = self.current_pass;
-        if !checkpoint {
+        // Checkpoints run at most once per monitor interval: a reader that keeps the WAL
+        // from restarting would otherwise turn every pass (each woken by the previous
+        // checkpoint's own `_litestream_seq` write) into another checkpoint.
+        if !checkpoint || now < self.checkpoint_not_before {
             return;
         }
         let inputs = CheckpointInputs {
@@ -617,6 +625,13 @@ impl Db {
             passive_failed_at_threshold: self.passive_failed_at_threshold,
         };
         let modes = checkpoint::choose(&self.settings.checkpoint, &inputs);
+        if !modes.is_empty() {
+            let period = self
+                .settings
+                .monitor_interval
+                .unwrap_or(std::time::Duration::from_secs(1));
+            self.checkpoint_not_before = self.checkpoint_not_before.max(now + period);
+        }
         let salts_before = (o.salts.salt1, o.salts.salt2);
         let mut steps = Vec::new();
         for m in &modes {

@@ -65,6 +65,7 @@ pub fn maintenance(cfg: &Config) -> MaintenanceSettings {
         l0_retention: cfg.l0_retention,
         l0_retention_check_interval: cfg.l0_retention_check_interval,
         retention_enabled: cfg.retention_enabled,
+        snapshots: true,
     }
 }
 
