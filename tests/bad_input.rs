@@ -11,8 +11,8 @@ use std::process::Output;
 use std::time::Duration;
 
 use litestream_e2e::{
-    assert_restore_equals, db_state, file_url, hash_tree, litestream, meta_dir, restore,
-    sqlite3, tempdir, tmp_files, wait_until, Daemon,
+    assert_restore_equals, db_state, file_url, hash_tree, litestream, meta_dir, restore, sqlite3,
+    tempdir, tmp_files, wait_until, Daemon,
 };
 
 /// The `Error:` lines of a command's stderr; asserts exit code 1 and exactly one.
@@ -23,10 +23,7 @@ fn one_error_line(o: &Output) -> String {
         Some(1),
         "expected exit code 1; stderr: {stderr}"
     );
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("Error:"))
-        .collect();
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("Error:")).collect();
     assert_eq!(
         errors.len(),
         1,
@@ -55,14 +52,21 @@ fn missing_database_is_waited_for() {
     let replica = tmp.path().join("replica");
     let mut d = Daemon::start(&db, &replica, &tmp.path().join("daemon.log"));
     std::thread::sleep(Duration::from_millis(1500));
-    assert!(d.running(), "daemon exited on a missing database:\n{}", d.log_text());
+    assert!(
+        d.running(),
+        "daemon exited on a missing database:\n{}",
+        d.log_text()
+    );
     assert!(
         d.log_text().contains(&db.display().to_string()),
         "the log does not name the database it waits for:\n{}",
         d.log_text()
     );
     assert!(!db.exists(), "the daemon created the database file itself");
-    assert!(!meta_dir(&db).exists(), "meta directory created before the database exists");
+    assert!(
+        !meta_dir(&db).exists(),
+        "meta directory created before the database exists"
+    );
 
     make_db(&db);
     d.wait_caught_up(Duration::from_secs(20));
@@ -94,11 +98,7 @@ fn non_sqlite_file_is_refused() {
         .collect();
     fs::write(&db, &junk).unwrap();
     let replica = tmp.path().join("replica");
-    let o = litestream(&[
-        "replicate",
-        &db.display().to_string(),
-        &file_url(&replica),
-    ]);
+    let o = litestream(&["replicate", &db.display().to_string(), &file_url(&replica)]);
     let line = one_error_line(&o);
     assert!(
         line.contains(&db.display().to_string()) && line.contains("not a SQLite database"),
@@ -110,7 +110,11 @@ fn non_sqlite_file_is_refused() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["notes.db"], "files left behind next to the database");
+    assert_eq!(
+        names,
+        ["notes.db"],
+        "files left behind next to the database"
+    );
 }
 
 #[test]
@@ -121,15 +125,29 @@ fn unknown_replica_scheme_is_refused() {
     let before = hash_tree(tmp.path());
     let o = litestream(&["replicate", &db.display().to_string(), "ftp://host/backups"]);
     let line = one_error_line(&o);
-    assert!(line.contains("\"ftp\""), "error does not name the scheme: {line}");
-    assert!(line.contains("file://"), "error does not say what to use: {line}");
+    assert!(
+        line.contains("\"ftp\""),
+        "error does not name the scheme: {line}"
+    );
+    assert!(
+        line.contains("file://"),
+        "error does not say what to use: {line}"
+    );
     assert!(!meta_dir(&db).exists(), "meta directory created");
     assert_eq!(hash_tree(tmp.path()), before, "files changed");
 
     let out = tmp.path().join("out.db");
-    let o = litestream(&["restore", "-o", &out.display().to_string(), "ftp://host/backups"]);
+    let o = litestream(&[
+        "restore",
+        "-o",
+        &out.display().to_string(),
+        "ftp://host/backups",
+    ]);
     let line = one_error_line(&o);
-    assert!(line.contains("\"ftp\""), "restore error does not name the scheme: {line}");
+    assert!(
+        line.contains("\"ftp\""),
+        "restore error does not name the scheme: {line}"
+    );
     assert!(!out.exists(), "restore created output");
     assert_eq!(hash_tree(tmp.path()), before, "files changed");
 }
@@ -151,17 +169,16 @@ fn uncreatable_meta_directory_is_reported_and_recovered() {
             .lines()
             .any(|l| l.contains("level=ERROR") && l.contains(&meta_s))
     });
-    assert!(
-        logged,
-        "no ERROR line naming {meta_s}:\n{}",
-        d.log_text()
-    );
+    assert!(logged, "no ERROR line naming {meta_s}:\n{}", d.log_text());
     assert!(
         d.running(),
         "daemon exited on a meta directory error:\n{}",
         d.log_text()
     );
-    assert!(!replica.exists(), "replica written without a meta directory");
+    assert!(
+        !replica.exists(),
+        "replica written without a meta directory"
+    );
     assert_eq!(fs::read(&meta).unwrap(), b"in the way");
 
     // Remove the obstacle: the daemon retries and replicates.
@@ -193,7 +210,10 @@ fn corrupt_ltx_file_fails_restore_cleanly() {
     let tmp = tempdir("corrupt");
     let (_db, replica) = small_replica(tmp.path());
     let files = litestream_e2e::ltx_files(&replica, 0);
-    assert!(files.len() >= 3, "expected at least 3 L0 files, got {files:?}");
+    assert!(
+        files.len() >= 3,
+        "expected at least 3 L0 files, got {files:?}"
+    );
     let victim_name = litestream_core::ltx::format_filename(2, 2);
     let victim = replica.join("ltx/0").join(&victim_name);
     let original = fs::read(&victim).unwrap();
@@ -216,7 +236,11 @@ fn corrupt_ltx_file_fails_restore_cleanly() {
             line.contains(&victim_name),
             "{what}: error does not name the file: {line}"
         );
-        assert!(!out.exists(), "{what}: partial output left at {}", out.display());
+        assert!(
+            !out.exists(),
+            "{what}: partial output left at {}",
+            out.display()
+        );
         assert!(
             tmp_files(tmp.path()).is_empty(),
             "{what}: .tmp files left: {:?}",

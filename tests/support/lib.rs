@@ -149,7 +149,10 @@ pub fn hash_tree(dir: &Path) -> BTreeMap<PathBuf, [u8; 32]> {
                         Ok(n) => h.update(&buf[..n]),
                     }
                 }
-                out.insert(p.strip_prefix(root).unwrap().to_path_buf(), h.finalize().into());
+                out.insert(
+                    p.strip_prefix(root).unwrap().to_path_buf(),
+                    h.finalize().into(),
+                );
             }
         }
     }
@@ -244,15 +247,16 @@ fn be32(b: &[u8]) -> u32 {
 }
 
 /// Whether the newest local L0 file (header `h`) covers every committed frame of `db`'s
-/// WAL: the WAL is absent or empty, or the frame right after `h`'s range does not belong
-/// to the current WAL generation (end of file or a different salt), and `h` was read from
-/// that generation.
+/// WAL: the WAL is absent or empty, or `h` was read from the current WAL generation (same
+/// salts) and no frame of that generation after `h`'s range is a commit frame (frames
+/// after it are missing, of another generation, or an uncommitted tail).
 pub fn wal_covered(db: &Path, h: &Header) -> bool {
-    let Ok(mut f) = fs::File::open(wal_path(db)) else {
+    use std::os::unix::fs::FileExt;
+    let Ok(f) = fs::File::open(wal_path(db)) else {
         return true;
     };
     let mut whdr = [0u8; 32];
-    if f.read_exact(&mut whdr).is_err() {
+    if f.read_exact_at(&mut whdr, 0).is_err() {
         return true;
     }
     let page_size = u64::from(be32(&whdr[8..]));
@@ -260,16 +264,20 @@ pub fn wal_covered(db: &Path, h: &Header) -> bool {
     if (h.wal_salt1, h.wal_salt2) != (salt1, salt2) {
         return false;
     }
-    let end = u64::try_from(h.wal_offset + h.wal_size).unwrap_or(0);
+    let mut off = u64::try_from(h.wal_offset + h.wal_size)
+        .unwrap_or(0)
+        .max(32);
     let mut fh = [0u8; 24];
-    use std::os::unix::fs::FileExt;
-    match f.read_exact_at(&mut fh, end.max(32)) {
-        Err(_) => true,
-        Ok(()) => {
-            let _ = page_size;
-            (be32(&fh[8..]), be32(&fh[12..])) != (salt1, salt2)
+    while f.read_exact_at(&mut fh, off).is_ok() {
+        if (be32(&fh[8..]), be32(&fh[12..])) != (salt1, salt2) {
+            return true;
         }
+        if be32(&fh[4..]) != 0 {
+            return false; // a commit frame the L0 files do not cover yet
+        }
+        off += 24 + page_size;
     }
+    true
 }
 
 // ---------------------------------------------------------------------------------------
@@ -379,13 +387,10 @@ impl Daemon {
     /// Wait until the replica has caught up with the database: the newest local L0 TXID
     /// equals the replica's, that file covers every committed WAL frame (see
     /// [`wal_covered`]), and this has held, unchanged, for 300 ms. Returns the TXID.
-    ///
-    /// When the WAL condition never holds but the TXIDs have been stable and equal for
-    /// 3 s, that TXID is returned too (the caller's restore comparison then decides).
     pub fn wait_caught_up(&mut self, timeout: Duration) -> u64 {
         let meta = meta_dir(&self.db);
         let start = Instant::now();
-        let mut stable_since: Option<(Instant, u64, bool)> = None;
+        let mut stable_since: Option<(Instant, u64)> = None;
         loop {
             assert!(
                 self.running(),
@@ -397,17 +402,14 @@ impl Daemon {
             let covered = local > 0
                 && ltx_header(&l0_path(&meta, local)).is_some_and(|h| wal_covered(&self.db, &h));
             let now = Instant::now();
-            if local > 0 && local == remote {
+            if local > 0 && local == remote && covered {
                 match stable_since {
-                    Some((t, txid, cov)) if txid == local && cov == covered => {
-                        let held = now - t;
-                        if (covered && held >= Duration::from_millis(300))
-                            || held >= Duration::from_secs(3)
-                        {
+                    Some((t, txid)) if txid == local => {
+                        if now - t >= Duration::from_millis(300) {
                             return local;
                         }
                     }
-                    _ => stable_since = Some((now, local, covered)),
+                    _ => stable_since = Some((now, local)),
                 }
             } else {
                 stable_since = None;
@@ -418,7 +420,7 @@ impl Daemon {
                     tail(&self.log_text(), 40)
                 );
             }
-            std::thread::sleep(Duration::from_millis(25));
+            std::thread::sleep(Duration::from_millis(40));
         }
     }
 }

@@ -85,7 +85,8 @@ pub fn decide(last: Option<&LastLtx>, wal: &WalObservation) -> Result<Decision, 
     if offset == WAL_HEADER_SIZE {
         return Ok(from_start(None));
     }
-    if offset < WAL_HEADER_SIZE + wal.frame_size || !(offset - WAL_HEADER_SIZE).is_multiple_of(wal.frame_size)
+    if offset < WAL_HEADER_SIZE + wal.frame_size
+        || !(offset - WAL_HEADER_SIZE).is_multiple_of(wal.frame_size)
     {
         return Err(format!(
             "recorded WAL offset {offset} is not frame-aligned (frame size {})",

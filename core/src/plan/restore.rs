@@ -82,8 +82,7 @@ pub fn plan(
     let mut out = Vec::new();
     let mut cur = 0u64;
     if let Some(snaps) = levels.get(usize::from(SNAPSHOT_LEVEL)) {
-        if let Some(s) = snaps.iter().rfind(|f| in_time(f) && in_txid(f))
-        {
+        if let Some(s) = snaps.iter().rfind(|f| in_time(f) && in_txid(f)) {
             cur = s.key.max_txid;
             out.push(s.clone());
         }
