@@ -28,8 +28,8 @@ fn batch(rng: &mut Rng, n: u64) -> String {
     for i in 0..rng.range(3, 12) {
         match rng.range(0, 20) {
             0 => s.push_str(&format!(
-                "BEGIN; WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 400)
-                 INSERT INTO t(batch, v) SELECT {n}, randomblob(5000) FROM c; COMMIT;\n"
+                "BEGIN; WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 100)
+                 INSERT INTO t(batch, v) SELECT {n}, randomblob(3000) FROM c; COMMIT;\n"
             )),
             1 => s.push_str(&format!(
                 "UPDATE t SET v = randomblob(300) WHERE id % 17 = {};\n",
