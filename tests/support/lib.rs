@@ -85,9 +85,10 @@ pub fn sqlite3_output(db: &Path, sql: &str) -> Output {
 }
 
 /// Run `sql` with the `sqlite3` command and return its standard output (trimmed); panics
-/// when sqlite3 fails or prints an error.
+/// when sqlite3 fails or prints an error. Like any application beside the daemon (which
+/// briefly takes the write lock for its own bookkeeping), it sets a busy timeout: 10 s.
 pub fn sqlite3(db: &Path, sql: &str) -> String {
-    let out = sqlite3_output(db, &format!(".bail on\n{sql}\n"));
+    let out = sqlite3_output(db, &format!(".bail on\n.timeout 10000\n{sql}\n"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success() && stderr.trim().is_empty(),
