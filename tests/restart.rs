@@ -42,7 +42,10 @@ fn setup(name: &str) -> (litestream_e2e::TempDir, std::path::PathBuf, Daemon) {
     let mut d = Daemon::start(&db, &replica, &tmp.path().join("daemon.log"));
     d.wait_caught_up(Duration::from_secs(20));
     for i in 0..5 {
-        sqlite3(&db, &format!("INSERT INTO t(v) VALUES (randomblob({}));", 100 + i));
+        sqlite3(
+            &db,
+            &format!("INSERT INTO t(v) VALUES (randomblob({}));", 100 + i),
+        );
     }
     d.wait_caught_up(Duration::from_secs(20));
     (tmp, db, d)

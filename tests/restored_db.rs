@@ -26,7 +26,10 @@ fn restored_database_continues_above_replica() {
     for i in 0..20 {
         sqlite3(
             &live,
-            &format!("INSERT INTO t(who, v) VALUES ('live', randomblob({}));", 200 + i * 50),
+            &format!(
+                "INSERT INTO t(who, v) VALUES ('live', randomblob({}));",
+                200 + i * 50
+            ),
         );
     }
     a.wait_caught_up(Duration::from_secs(20));
@@ -39,12 +42,19 @@ fn restored_database_continues_above_replica() {
     let restored = tmp.path().join("fresh/app.db");
     std::fs::create_dir_all(restored.parent().unwrap()).unwrap();
     restore_ok(&replica, &restored, &[]);
-    assert_eq!(db_state(&restored), db_state(&live), "restore of the live database");
+    assert_eq!(
+        db_state(&restored),
+        db_state(&live),
+        "restore of the live database"
+    );
     let mut b = Daemon::start(&restored, &replica, &tmp.path().join("restored.log"));
     for i in 0..10 {
         sqlite3(
             &restored,
-            &format!("INSERT INTO t(who, v) VALUES ('restored', randomblob({}));", 300 + i),
+            &format!(
+                "INSERT INTO t(who, v) VALUES ('restored', randomblob({}));",
+                300 + i
+            ),
         );
     }
     sqlite3(&restored, "DELETE FROM t WHERE id % 4 = 0;");
