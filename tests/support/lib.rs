@@ -343,6 +343,18 @@ impl Daemon {
 
     /// SIGTERM and wait for a graceful exit (final sync); panics after `timeout`.
     pub fn stop(&mut self, timeout: Duration) -> ExitStatus {
+        match self.stop_within(timeout) {
+            Some(st) => st,
+            None => panic!(
+                "daemon did not stop within {timeout:?} after SIGTERM (killed); log:\n{}",
+                tail(&self.log_text(), 40)
+            ),
+        }
+    }
+
+    /// SIGTERM and wait up to `timeout` for the exit status; after that, SIGKILL and
+    /// `None`.
+    pub fn stop_within(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let mut c = self.child.take().expect("daemon running");
         // SAFETY: plain syscall on our own child's pid.
         unsafe {
@@ -351,15 +363,12 @@ impl Daemon {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(st) = c.try_wait().expect("wait daemon") {
-                return st;
+                return Some(st);
             }
             if Instant::now() > deadline {
                 let _ = c.kill();
                 let _ = c.wait();
-                panic!(
-                    "daemon did not stop within {timeout:?} after SIGTERM; log:\n{}",
-                    tail(&self.log_text(), 40)
-                );
+                return None;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
