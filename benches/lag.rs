@@ -229,11 +229,18 @@ fn lag_run(rate: u64, seconds: u64) {
     if std::env::var_os("LAG_DEBUG").is_some() {
         for sec in 0..seconds {
             let v: Vec<f64> = (sec * rate..(sec + 1) * rate)
-                .filter_map(|k| durable.get(&k).map(|at| ms(*at) - ms(commit_at[k as usize])))
+                .filter_map(|k| {
+                    durable
+                        .get(&k)
+                        .map(|at| ms(*at) - ms(commit_at[k as usize]))
+                })
                 .collect();
             let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
             let min = v.iter().copied().fold(f64::INFINITY, f64::min);
-            println!("  second {sec}: {} samples, mean {mean:.2} ms, min {min:.2} ms", v.len());
+            println!(
+                "  second {sec}: {} samples, mean {mean:.2} ms, min {min:.2} ms",
+                v.len()
+            );
         }
     }
     lags.sort_by(|a, b| a.partial_cmp(b).unwrap());

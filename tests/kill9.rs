@@ -1,7 +1,7 @@
 //! `kill -9` of the daemon at random moments while `sqlite3` processes keep writing
-//! (20 rounds; `LITESTREAM_KILL_ROUNDS` changes the count). The writer never stops, so
-//! some transactions land while the daemon is down — and a `sqlite3` process that closes
-//! the last connection then checkpoints and deletes the WAL, which the restarted daemon
+//! (20 rounds; `LITESTREAM_KILL_ROUNDS=N` sets the count, `LITESTREAM_SOAK=1` makes it
+//! 200). The writer never stops, so some transactions land while the daemon is down —
+//! and a `sqlite3` process that closes the last connection then checkpoints and deletes the WAL, which the restarted daemon
 //! must notice. After every round: the replica's L0 names are `1..=max` without a gap,
 //! and no LTX file ever changes content or disappears (sha256 of every replica file is
 //! recorded and compared). At the end: every replica file decodes and verifies, and a
@@ -59,10 +59,11 @@ fn ltx_hashes(replica: &Path) -> BTreeMap<PathBuf, [u8; 32]> {
 
 #[test]
 fn kill9_during_writes_keeps_replica_consistent() {
+    let soak = std::env::var_os("LITESTREAM_SOAK").is_some();
     let rounds: u32 = std::env::var("LITESTREAM_KILL_ROUNDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
+        .unwrap_or(if soak { 200 } else { 20 });
     let mut rng = Rng::from_env("kill9");
     let tmp = tempdir("kill9");
     let db = tmp.path().join("app.db");

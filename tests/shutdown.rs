@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use litestream_e2e::{assert_restore_equals, db_state, tempdir, tail, Daemon};
+use litestream_e2e::{assert_restore_equals, db_state, tail, tempdir, Daemon};
 use rusqlite::Connection;
 
 #[test]

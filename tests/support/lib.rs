@@ -374,6 +374,24 @@ impl Daemon {
         }
     }
 
+    /// Freeze the process (SIGSTOP), e.g. to let a backlog build up.
+    pub fn pause(&self) {
+        self.signal(libc::SIGSTOP);
+    }
+
+    /// Resume after [`Daemon::pause`] (SIGCONT).
+    pub fn resume(&self) {
+        self.signal(libc::SIGCONT);
+    }
+
+    fn signal(&self, sig: i32) {
+        let pid = self.pid().expect("daemon running");
+        // SAFETY: plain syscall on our own child's pid.
+        unsafe {
+            libc::kill(pid as i32, sig);
+        }
+    }
+
     /// Exit status if it has exited on its own.
     pub fn try_exit(&mut self) -> Option<ExitStatus> {
         let st = self.child.as_mut()?.try_wait().expect("wait daemon")?;
