@@ -1,8 +1,8 @@
 //! `kill -9` of the daemon at random moments while `sqlite3` processes keep writing
 //! (20 rounds; `LITESTREAM_KILL_ROUNDS=N` sets the count, `LITESTREAM_SOAK=1` makes it
 //! 200). The writer never stops, so some transactions land while the daemon is down —
-//! and a `sqlite3` process that closes the last connection then checkpoints and deletes the WAL, which the restarted daemon
-//! must notice. After every round: the replica's L0 names are `1..=max` without a gap,
+//! and a `sqlite3` process that closes the last connection then checkpoints and deletes
+//! the WAL, which the restarted daemon must notice. After every round: the replica's L0 names are `1..=max` without a gap,
 //! and no LTX file ever changes content or disappears (sha256 of every replica file is
 //! recorded and compared). At the end: every replica file decodes and verifies, and a
 //! restore equals the source.
