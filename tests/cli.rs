@@ -148,3 +148,53 @@ fn backlog_larger_than_one_pass_is_split_at_commits() {
     assert_restore_equals(&replica, tmp.path(), "backlog", &want);
     d.stop(Duration::from_secs(30));
 }
+
+#[test]
+fn restore_dry_run_text_and_json() {
+    let tmp = tempdir("dryrun");
+    let golden = litestream_e2e::testdata_dir().join("ltx-golden/c-rows-1024");
+    let replica = tmp.path().join("replica");
+    std::fs::create_dir_all(replica.join("ltx/0")).unwrap();
+    for t in 1..=3u64 {
+        let name = litestream_core::ltx::format_filename(t, t);
+        std::fs::copy(golden.join(&name), replica.join("ltx/0").join(&name)).unwrap();
+    }
+    let out = tmp.path().join("out.db");
+    let o = litestream_e2e::restore(&replica, &out, &["-dry-run"]);
+    assert!(o.status.success(), "{o:?}");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("txid range: 0000000000000001 - 0000000000000003"),
+        "{text}"
+    );
+    assert!(
+        text.contains("level\tfile\tmin_txid\tmax_txid\tsize\ttimestamp"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "0\t0000000000000002-0000000000000002.ltx\t0000000000000002\t0000000000000002\t"
+        ),
+        "{text}"
+    );
+    assert!(!out.exists(), "dry run wrote the output");
+
+    let o = litestream_e2e::restore(
+        &replica,
+        &out,
+        &["-dry-run", "-json", "-txid", "0000000000000002"],
+    );
+    assert!(o.status.success(), "{o:?}");
+    let stdout = String::from_utf8_lossy(&o.stdout).to_string();
+    let v: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("-dry-run -json is not JSON ({e}): {stdout}"));
+    assert_eq!(v["target_path"], out.display().to_string());
+    assert_eq!(v["replica"], "file");
+    assert_eq!(v["min_txid"], "0000000000000001");
+    assert_eq!(v["max_txid"], "0000000000000002");
+    let files = v["files"].as_array().expect("files array");
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[1]["name"], "0000000000000002-0000000000000002.ltx");
+    assert_eq!(files[1]["level"], 0);
+    assert!(!out.exists(), "dry run wrote the output");
+}

@@ -4,7 +4,8 @@
 //! and a `sqlite3` process that closes the last connection then checkpoints and deletes
 //! the WAL, which the restarted daemon must notice. After every round: the replica's L0 names are `1..=max` without a gap,
 //! and no LTX file ever changes content or disappears (sha256 of every replica file is
-//! recorded and compared). At the end: every replica file decodes and verifies, and a
+//! recorded; a file whose inode, size or mtime changed is hashed again and compared, and
+//! at the end every file is hashed again). At the end: every replica file decodes and verifies, and a
 //! restore equals the source.
 //!
 //! The seed of the random timings is printed; `LITESTREAM_E2E_SEED=N` repeats a run.
@@ -17,7 +18,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use litestream_e2e::{
-    assert_l0_contiguous, assert_restore_equals, db_state, decode_ltx, hash_tree, meta_dir,
+    assert_l0_contiguous, assert_restore_equals, db_state, decode_ltx, meta_dir, sha256_file,
     sqlite3, tempdir, Daemon, Rng,
 };
 
@@ -49,12 +50,56 @@ fn batch(rng: &mut Rng, n: u64) -> String {
     s
 }
 
-/// sha256 of every `.ltx` file in the replica.
-fn ltx_hashes(replica: &Path) -> BTreeMap<PathBuf, [u8; 32]> {
-    hash_tree(replica)
-        .into_iter()
-        .filter(|(p, _)| p.extension().is_some_and(|e| e == "ltx"))
-        .collect()
+/// What is known about one replica file: a cheap fingerprint (inode, size, mtime) and the
+/// sha256 of its content.
+#[derive(Clone, PartialEq, Eq)]
+struct Known {
+    print: (u64, u64, i64, i64),
+    sha: [u8; 32],
+}
+
+fn fingerprint(p: &Path) -> Option<(u64, u64, i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(p).ok()?;
+    Some((m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
+}
+
+/// Check every `.ltx` file of the replica against what was recorded: none disappeared,
+/// none changed content (a file whose fingerprint changed is hashed again and must hash
+/// the same); new files are hashed and recorded.
+fn check_replica_files(replica: &Path, seen: &mut BTreeMap<PathBuf, Known>, when: &str) {
+    let l0 = replica.join("ltx/0");
+    let names: Vec<PathBuf> = std::fs::read_dir(&l0)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| PathBuf::from(e.file_name()))
+                .filter(|p| p.extension().is_some_and(|e| e == "ltx"))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (p, k) in seen.iter_mut() {
+        assert!(
+            names.contains(p),
+            "{when}: replica file {} disappeared",
+            p.display()
+        );
+        let print = fingerprint(&l0.join(p)).expect("stat replica file");
+        if print != k.print {
+            assert!(
+                sha256_file(&l0.join(p)) == k.sha,
+                "{when}: replica file {} was overwritten with different content",
+                p.display()
+            );
+            k.print = print;
+        }
+    }
+    for p in names {
+        if !seen.contains_key(&p) {
+            let print = fingerprint(&l0.join(&p)).expect("stat replica file");
+            let sha = sha256_file(&l0.join(&p));
+            seen.insert(p, Known { print, sha });
+        }
+    }
 }
 
 #[test]
@@ -90,23 +135,12 @@ fn kill9_during_writes_keeps_replica_consistent() {
     };
 
     let started = Instant::now();
-    let mut seen: BTreeMap<PathBuf, [u8; 32]> = BTreeMap::new();
+    let mut seen: BTreeMap<PathBuf, Known> = BTreeMap::new();
     for round in 1..=rounds {
         thread::sleep(Duration::from_millis(rng.range(100, 900)));
         daemon.kill9();
         let max = assert_l0_contiguous(&replica);
-        let now = ltx_hashes(&replica);
-        for (p, h) in &seen {
-            match now.get(p) {
-                None => panic!("round {round}: replica file {} disappeared", p.display()),
-                Some(h2) => assert!(
-                    h2 == h,
-                    "round {round}: replica file {} was overwritten with different content",
-                    p.display()
-                ),
-            }
-        }
-        seen = now;
+        check_replica_files(&replica, &mut seen, &format!("round {round}"));
         eprintln!(
             "round {round}: killed, replica max txid {max}, local max {}, {} writer batches",
             litestream_e2e::max_l0_txid(&meta_dir(&db)),
@@ -122,16 +156,15 @@ fn kill9_during_writes_keeps_replica_consistent() {
     assert_restore_equals(&replica, tmp.path(), "after kills", &want);
     let max = assert_l0_contiguous(&replica);
     assert_eq!(max, txid);
-    let now = ltx_hashes(&replica);
-    for (p, h) in &seen {
+    check_replica_files(&replica, &mut seen, "after the last round");
+    for (p, k) in &seen {
+        let path = replica.join("ltx/0").join(p);
         assert!(
-            now.get(p) == Some(h),
-            "replica file {} changed after the last kill",
+            sha256_file(&path) == k.sha,
+            "replica file {} changed content",
             p.display()
         );
-    }
-    for p in now.keys() {
-        let f = decode_ltx(&replica.join(p));
+        let f = decode_ltx(&path);
         assert_eq!(f.header.min_txid, f.header.max_txid, "{}", p.display());
     }
     let st = daemon.stop(Duration::from_secs(30));
