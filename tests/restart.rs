@@ -7,7 +7,9 @@
 //!   restarts under new salts but still holds frames of the old generation after the
 //!   first one (a "restart only if another salt pair is seen" rule would wrongly continue
 //!   incrementally and lose the missed writes);
-//! * a switch to `journal_mode=delete` and writes in rollback mode while stopped.
+//! * a switch to `journal_mode=delete` and writes in rollback mode while stopped;
+//! * the local meta directory deleted while stopped (like `litestream reset`): the
+//!   daemon continues above the replica's highest TXID without overwriting anything.
 //!
 //! Each is detected on restart: the first L0 file written afterwards is a snapshot (its
 //! pages are exactly `1..=commit`, `commit` = the database's page count), and a restore
@@ -159,4 +161,26 @@ fn untouched_wal_continues_incrementally() {
     sqlite3(&db, "INSERT INTO t(v) VALUES (randomblob(321));");
     d.kill9();
     restart_and_check(&mut d, before, false, "untouched WAL");
+}
+
+#[test]
+fn meta_dir_lost_while_stopped_continues_above_replica() {
+    let (tmp, db, mut d) = setup("meta-lost");
+    d.stop(Duration::from_secs(30));
+    let before = max_l0_txid(&d.replica);
+    let old = litestream_e2e::hash_tree(&d.replica);
+    std::fs::remove_dir_all(litestream_e2e::meta_dir(&db)).unwrap();
+    d.restart();
+    d.wait_caught_up(Duration::from_secs(30));
+    sqlite3(&db, "INSERT INTO t(v) VALUES (randomblob(77));");
+    let txid = d.wait_caught_up(Duration::from_secs(30));
+    assert!(txid > before, "nothing new above {before}");
+    assert_eq!(assert_l0_contiguous(&d.replica), txid);
+    let want = db_state(&db);
+    assert_restore_equals(&d.replica, tmp.path(), "meta directory lost", &want);
+    assert!(d.stop(Duration::from_secs(30)).success());
+    let now = litestream_e2e::hash_tree(&d.replica);
+    for (p, h) in &old {
+        assert!(now.get(p) == Some(h), "{} overwritten", p.display());
+    }
 }

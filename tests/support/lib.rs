@@ -281,6 +281,32 @@ pub fn wal_covered(db: &Path, h: &Header) -> bool {
     true
 }
 
+/// Number of frames in the WAL's current generation (frames from offset 32 on whose
+/// salts equal the header's; stale frames of an older generation end the count). 0 when
+/// the WAL is missing or empty.
+pub fn wal_generation_frames(db: &Path) -> u64 {
+    use std::os::unix::fs::FileExt;
+    let Ok(f) = fs::File::open(wal_path(db)) else {
+        return 0;
+    };
+    let mut whdr = [0u8; 32];
+    if f.read_exact_at(&mut whdr, 0).is_err() {
+        return 0;
+    }
+    let page_size = u64::from(be32(&whdr[8..]));
+    let salts = (be32(&whdr[16..]), be32(&whdr[20..]));
+    let (mut n, mut off, mut fh) = (0u64, 32u64, [0u8; 24]);
+    while f.read_exact_at(&mut fh, off).is_ok() && (be32(&fh[8..]), be32(&fh[12..])) == salts {
+        n += 1;
+        off += 24 + page_size;
+    }
+    n
+}
+
+/// The daemon's default `min-checkpoint-page-count`: at or above this many WAL frames
+/// it still has a PASSIVE checkpoint to run.
+pub const MIN_CHECKPOINT_PAGES: u64 = 1000;
+
 // ---------------------------------------------------------------------------------------
 // The daemon
 
@@ -414,7 +440,14 @@ impl Daemon {
 
     /// Wait until the replica has caught up with the database: the newest local L0 TXID
     /// equals the replica's, that file covers every committed WAL frame (see
-    /// [`wal_covered`]), and this has held, unchanged, for 300 ms. Returns the TXID.
+    /// [`wal_covered`]), the WAL's current generation is below the checkpoint threshold
+    /// (the daemon's PASSIVE checkpoint after a big write has run and restarted the WAL),
+    /// and this has held, unchanged, for 300 ms. Returns the TXID.
+    ///
+    /// Waiting for the checkpoint matters: a reader that starts while the WAL is still
+    /// above the threshold blocks the WAL restart, and the daemon then checkpoints and
+    /// bumps `_litestream_seq` in a tight loop (see `tests/checkpoint_storm.rs`), changing
+    /// the database under the caller's comparison.
     pub fn wait_caught_up(&mut self, timeout: Duration) -> u64 {
         let meta = meta_dir(&self.db);
         let start = Instant::now();
@@ -428,7 +461,8 @@ impl Daemon {
             let local = max_l0_txid(&meta);
             let remote = max_l0_txid(&self.replica);
             let covered = local > 0
-                && ltx_header(&l0_path(&meta, local)).is_some_and(|h| wal_covered(&self.db, &h));
+                && ltx_header(&l0_path(&meta, local)).is_some_and(|h| wal_covered(&self.db, &h))
+                && wal_generation_frames(&self.db) < MIN_CHECKPOINT_PAGES;
             let now = Instant::now();
             if local > 0 && local == remote && covered {
                 match stable_since {
