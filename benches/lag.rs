@@ -34,7 +34,7 @@
 use std::collections::BTreeMap;
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -298,10 +298,7 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10);
-    println!(
-        "litestream: {}",
-        PathBuf::from(litestream_e2e::litestream_bin()).display()
-    );
+    println!("litestream: {}", litestream_e2e::litestream_bin().display());
     for rate in [100, 1000] {
         if std::env::var("LAG_RATE").is_ok_and(|r| r != rate.to_string()) {
             continue;

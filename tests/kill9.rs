@@ -94,11 +94,11 @@ fn check_replica_files(replica: &Path, seen: &mut BTreeMap<PathBuf, Known>, when
         }
     }
     for p in names {
-        if !seen.contains_key(&p) {
-            let print = fingerprint(&l0.join(&p)).expect("stat replica file");
-            let sha = sha256_file(&l0.join(&p));
-            seen.insert(p, Known { print, sha });
-        }
+        let path = l0.join(&p);
+        seen.entry(p).or_insert_with(|| Known {
+            print: fingerprint(&path).expect("stat replica file"),
+            sha: sha256_file(&path),
+        });
     }
 }
 
