@@ -112,6 +112,32 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Err(e) => return Err(e.to_string()),
     };
     if flag_true(&flags, "dry-run") {
+        let (min, max) = (files[0].key.min_txid, files[files.len() - 1].key.max_txid);
+        if flag_true(&flags, "json") {
+            let list: Vec<serde_json::Value> = files
+                .iter()
+                .map(|f| {
+                    serde_json::json!({
+                        "level": f.key.level,
+                        "name": ltx::format_filename(f.key.min_txid, f.key.max_txid),
+                        "min_txid": ltx::format_txid(f.key.min_txid),
+                        "max_txid": ltx::format_txid(f.key.max_txid),
+                        "size": f.size,
+                        "timestamp": log::rfc3339(f.created, 0),
+                    })
+                })
+                .collect();
+            let v = serde_json::json!({
+                "source": source,
+                "target_path": output.display().to_string(),
+                "replica": client.kind(),
+                "min_txid": ltx::format_txid(min),
+                "max_txid": ltx::format_txid(max),
+                "files": list,
+            });
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            return Ok(());
+        }
         println!(
             "Restore plan:\n  source: {source}\n  target: {}\n  replica: {}",
             output.display(),
@@ -119,14 +145,17 @@ pub fn run(args: &[String]) -> Result<(), String> {
         );
         println!(
             "  txid range: {} - {}\n\nFiles to fetch:",
-            ltx::format_txid(files[0].key.min_txid),
-            ltx::format_txid(files[files.len() - 1].key.max_txid)
+            ltx::format_txid(min),
+            ltx::format_txid(max)
         );
+        println!("level\tfile\tmin_txid\tmax_txid\tsize\ttimestamp");
         for f in &files {
             println!(
-                "{}  {}  {}  {}",
+                "{}\t{}\t{}\t{}\t{}\t{}",
                 f.key.level,
                 ltx::format_filename(f.key.min_txid, f.key.max_txid),
+                ltx::format_txid(f.key.min_txid),
+                ltx::format_txid(f.key.max_txid),
                 f.size,
                 log::rfc3339(f.created, 0)
             );
