@@ -10,11 +10,6 @@ use litestream_e2e::{ltx_files, tempdir, Daemon};
 use rusqlite::Connection;
 
 #[test]
-#[ignore = "bug: with a reader pinning the WAL above 1000 pages, every sync pass runs a \
-            PASSIVE checkpoint whose _litestream_seq bump (SqliteDb::end_write_barrier) \
-            wakes the WAL watcher, which starts the next pass at once: ~90 checkpoints, \
-            LTX files and TXIDs per second with no application writes \
-            (core/src/db/steps.rs pass completion → checkpoint::choose priority 2)"]
 fn reader_pinning_a_large_wal_does_not_cause_a_checkpoint_storm() {
     let tmp = tempdir("storm");
     let db = tmp.path().join("app.db");

@@ -9,10 +9,6 @@ use litestream_e2e::{assert_restore_equals, db_state, tail, tempdir, Daemon};
 use rusqlite::Connection;
 
 #[test]
-#[ignore = "bug: the daemon spins forever in Db::advance when SIGTERM arrives while the \
-            last local L0 file is not uploaded yet (Step::AwaitReplica re-queues itself and \
-            returns None, so the `while let Some(step) = queue.pop_front()` loop in \
-            core/src/db/steps.rs pops it again at the same `now`: 100 % CPU, never exits)"]
 fn sigterm_right_after_writes_syncs_everything_and_exits() {
     for round in 0..5 {
         let tmp = tempdir("shutdown");

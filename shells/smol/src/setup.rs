@@ -13,6 +13,7 @@ use litestream_core::db::maintenance::MaintenanceSettings;
 use litestream_core::db::{DbPaths, DbSettings};
 
 use crate::replica::file::FileReplica;
+use crate::replica::s3::{S3Options, S3Replica};
 use crate::replica::ReplicaClient;
 
 /// The default config path: `$LITESTREAM_CONFIG`, else `/etc/litestream.yml`.
@@ -94,10 +95,26 @@ pub fn db_settings(cfg: &Config, db: &DbConfig) -> Option<DbSettings> {
 pub fn replica_client(target: &ReplicaTarget) -> Result<Arc<dyn ReplicaClient>, String> {
     match target {
         ReplicaTarget::File { path } => Ok(Arc::new(FileReplica::new(path.clone()))),
-        ReplicaTarget::S3(s3) => Err(format!(
-            "s3 replicas (bucket {:?}) are not supported by this build yet; use a file replica",
-            s3.bucket
-        )),
+        ReplicaTarget::S3(t) => {
+            let opts = S3Options {
+                bucket: t.bucket.clone(),
+                path: t.path.clone(),
+                region: t.region.clone(),
+                endpoint: t.endpoint.clone(),
+                force_path_style: t.force_path_style,
+                skip_verify: t.skip_verify,
+                access_key_id: t.access_key_id.clone().unwrap_or_default(),
+                secret_access_key: t.secret_access_key.clone().unwrap_or_default(),
+                session_token: None,
+                part_size: t.part_size,
+                concurrency: usize::try_from(t.concurrency).unwrap_or(5).max(1),
+                storage_class: t.storage_class.clone(),
+                sign_payload: t.sign_payload,
+                require_content_md5: t.require_content_md5,
+                ..S3Options::default()
+            };
+            Ok(Arc::new(S3Replica::new(opts.with_env_credentials())?))
+        }
     }
 }
 
