@@ -83,6 +83,11 @@ impl Db {
                 self.active = Some(active);
                 break;
             }
+            // A step that re-queued itself for a later re-check (`AwaitReplica`) set
+            // `retry_at`: stop here, or this loop would spin forever.
+            if self.retry_at.is_some() {
+                break;
+            }
         }
     }
 
