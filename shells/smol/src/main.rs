@@ -3,11 +3,13 @@
 mod driver;
 mod fs;
 mod log;
+mod pprof;
 mod progress;
 mod replica;
 mod replicate;
 mod restore;
 mod restore_cmd;
+mod socket;
 mod sqlite;
 mod watch;
 

@@ -12,10 +12,14 @@ use crate::replica::ReplicaClient;
 use crate::{log, parse_flags};
 
 /// Entry point for `litestream replicate ARGS`.
+///
+/// Extension: `-socket PATH` serves the control socket in command-line mode too (mode
+/// 0600), and with it `DB_PATH REPLICA_URL` may be left out to start with no database,
+/// so that every database comes through `/register`.
 pub fn run(args: &[String]) -> Result<(), String> {
     let (flags, pos) = parse_flags(
         args,
-        &["config", "exec", "log-level"],
+        &["config", "exec", "log-level", "socket"],
         &[
             "once",
             "force-snapshot",
@@ -33,7 +37,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if pos.len() > 2 {
         return Err("multiple replicas on a single database are no longer supported".into());
     }
-    if pos.is_empty() {
+    let socket = flags.get("socket").map(|p| crate::socket::SocketConfig {
+        path: PathBuf::from(p),
+        ..Default::default()
+    });
+    if pos.is_empty() && socket.is_none() {
         return Err("config-file mode is not available yet in this build: use `litestream replicate DB_PATH REPLICA_URL`".into());
     }
     if flags.contains_key("config") {
@@ -46,6 +54,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .unwrap_or_else(|| "info".into());
     log::configure(log::parse_level(&level), false);
     let cwd = std::env::current_dir().map_err(|e| format!("current directory: {e}"))?;
+    if pos.is_empty() {
+        return run_without_databases(socket.unwrap_or_default());
+    }
     let db = absolute(&cwd, Path::new(&pos[0]));
     if db.is_dir() {
         return Err(format!(
@@ -59,7 +70,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     }
     let client = open_replica(&pos[1], &cwd)?;
-    let mut daemon = Daemon::new(ReplicatorSettings::default());
+    let mut daemon = new_daemon();
     log::log(
         litestream_core::emit::Level::Info,
         "litestream",
@@ -79,6 +90,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let id = daemon.add_db(DbSettings::with_defaults(db), client);
     let tx = daemon.sender();
     install_signals(tx.clone())?;
+    let server = match socket {
+        Some(cfg) => Some(crate::socket::start(cfg, tx.clone())?),
+        None => None,
+    };
     if crate::flag_true(&flags, "once") {
         // Sync every database once (WAL → LTX → replica), then shut down.
         smol::spawn(async move {
@@ -109,8 +124,46 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .detach();
     }
     smol::block_on(daemon.run());
+    if let Some(server) = server {
+        server.shutdown();
+    }
     driver::info("litestream shut down");
     Ok(())
+}
+
+/// `replicate -socket PATH` without databases: serve the socket until a signal.
+fn run_without_databases(socket: crate::socket::SocketConfig) -> Result<(), String> {
+    let daemon = new_daemon();
+    let tx = daemon.sender();
+    install_signals(tx.clone())?;
+    let server = crate::socket::start(socket, tx)?;
+    smol::block_on(daemon.run());
+    server.shutdown();
+    driver::info("litestream shut down");
+    Ok(())
+}
+
+/// A daemon with the process's identity (`/info`) and URL-built replicas for
+/// `/register`.
+pub fn new_daemon() -> Daemon {
+    let mut daemon = Daemon::new(daemon_settings());
+    daemon.open_replica = |url| {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        open_replica(url, &cwd)
+    };
+    daemon
+}
+
+/// Daemon-wide settings: version, pid, start time, home directory, replica URL check.
+pub fn daemon_settings() -> ReplicatorSettings {
+    ReplicatorSettings {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        pid: std::process::id(),
+        started_at: log::now_ms(),
+        home: std::env::var_os("HOME").map(PathBuf::from),
+        validate_replica_url: |url| open_replica(url, Path::new("/")).map(|_| ()),
+        ..ReplicatorSettings::default()
+    }
 }
 
 /// Make `p` absolute against `cwd` (lexically cleaned).
