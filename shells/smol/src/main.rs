@@ -2,6 +2,7 @@
 
 mod driver;
 mod fs;
+mod ipc_cli;
 mod log;
 mod pprof;
 mod progress;
@@ -35,6 +36,9 @@ fn main() -> ExitCode {
         }
         Some("replicate") => replicate::run(rest),
         Some("restore") => restore_cmd::run(rest),
+        Some(cmd @ ("list" | "info" | "register" | "unregister" | "sync" | "start" | "stop")) => {
+            ipc_cli::run(cmd, rest)
+        }
         Some("help" | "-h" | "-help" | "--help") => {
             println!("{}", USAGE);
             Ok(())
