@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod ipc;
+
 /// The shared golden test data folder (`../shared/testdata` next to the checkout).
 ///
 /// Panics when it is missing: a test that needs golden data must fail, not skip.
