@@ -16,6 +16,8 @@ use sha2::{Digest, Sha256};
 
 pub use tempfile::TempDir;
 
+pub mod ipc;
+
 /// The shared golden test data folder (`../shared/testdata` next to the checkout).
 ///
 /// Panics when it is missing: a test that needs golden data must fail, not skip.

@@ -2,7 +2,11 @@
 //! to typed requests, and JSON bodies. Every status code and message is decided here or
 //! in the replicator; the socket server in the shell only moves bytes.
 
+pub mod body;
 pub mod paths;
+pub mod route;
+
+pub use route::{route, MAX_BODY};
 
 use serde::Serialize;
 

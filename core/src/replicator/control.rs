@@ -120,8 +120,12 @@ impl Replicator {
             Request::Start { path, .. } => {
                 let (path, id) = self.lookup(&path)?;
                 let id = id.ok_or_else(|| Self::not_found(&path))?;
+                // Starting forgets the last LTX position until the open steps re-read
+                // it, but the local files are unchanged: report the position held
+                // before starting (the max covers `already_running`).
+                let before = self.dbs.get(&id).map_or(0, |d| d.local_txid());
                 let started = self.start_db(now, wall, id);
-                let txid = self.dbs.get(&id).map_or(0, |d| d.local_txid());
+                let txid = self.dbs.get(&id).map_or(0, |d| d.local_txid()).max(before);
                 let status = if started {
                     "started"
                 } else {

@@ -189,6 +189,19 @@ impl Replicator {
 
     /// Feed one input.
     pub fn handle(&mut self, now: Mono, wall: UnixMs, input: Input) {
+        // Queries change no database: answering them needs no sweep over every database
+        // (with thousands of databases the sweep would dominate the control socket).
+        let query = matches!(
+            &input,
+            Input::Control {
+                request: Request::List
+                    | Request::Info
+                    | Request::Txid { .. }
+                    | Request::SyncStatus { .. }
+                    | Request::Pprof { .. },
+                ..
+            }
+        );
         match input {
             Input::Tick => {}
             Input::WalChanged(id) => {
@@ -205,7 +218,12 @@ impl Replicator {
                 }
                 None => {}
             },
-            Input::Control { req, request } => self.control(now, wall, req, request),
+            Input::Control { req, request } => {
+                self.control(now, wall, req, request);
+                if query {
+                    return;
+                }
+            }
             Input::Shutdown => {
                 if !self.shutting_down {
                     self.shutting_down = true;

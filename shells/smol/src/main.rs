@@ -6,16 +6,19 @@ mod dirscan;
 mod driver;
 mod exec;
 mod fs;
+mod ipc_cli;
 mod local_cmds;
 mod log;
 mod ltx_cmd;
 mod ltx_tools;
+mod pprof;
 mod progress;
 mod replica;
 mod replicate;
 mod restore;
 mod restore_cmd;
 mod setup;
+mod socket;
 mod sqlite;
 mod watch;
 
@@ -49,6 +52,9 @@ fn main() -> ExitCode {
         Some("status") => local_cmds::status(rest),
         Some("reset") => local_cmds::reset(rest),
         Some("restore") => restore_cmd::run(rest),
+        Some(cmd @ ("list" | "info" | "register" | "unregister" | "sync" | "start" | "stop")) => {
+            ipc_cli::run(cmd, rest)
+        }
         Some("help" | "-h" | "-help" | "--help") => {
             println!("{}", USAGE);
             Ok(())

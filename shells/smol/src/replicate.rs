@@ -20,7 +20,7 @@ type ManagedDb = (DbSettings, Arc<dyn ReplicaClient>);
 pub fn run(args: &[String]) -> Result<(), String> {
     let (flags, pos) = parse_flags(
         args,
-        &["config", "exec", "log-level"],
+        &["config", "exec", "log-level", "socket"],
         &[
             "once",
             "force-snapshot",
@@ -49,7 +49,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut shutdown_timeout = std::time::Duration::from_secs(30);
     let mut level = "info".to_string();
     let mut json = false;
+    // Extension: `-socket PATH` serves the control socket (mode 0600) in command-line
+    // mode too, and alone (no config, no database) starts an empty daemon that gets its
+    // databases through `/register`.
+    let mut socket = flags.get("socket").map(|p| crate::socket::SocketConfig {
+        path: p.into(),
+        ..Default::default()
+    });
+    let socket_only = pos.is_empty() && socket.is_some() && !flags.contains_key("config");
     match pos.len() {
+        0 if socket_only => {}
         0 => {
             let cfg = setup::load_config(
                 flags.get("config").map(String::as_str),
@@ -62,6 +71,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 exec = cfg.exec.clone();
             }
             dbs = config_dbs(&cfg)?;
+            if cfg.socket.enabled && socket.is_none() {
+                socket = Some(crate::socket::SocketConfig {
+                    path: cfg.socket.path.clone(),
+                    permissions: cfg.socket.permissions,
+                });
+            }
         }
         1 => {
             return Err(format!(
@@ -95,7 +110,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             ("sqlite", crate::sqlite::sqlite_version()),
         ],
     );
-    if dbs.is_empty() {
+    if dbs.is_empty() && !socket_only {
         log::log(Level::Error, "no databases specified in configuration", &[]);
     }
     let settings = ReplicatorSettings {
@@ -121,6 +136,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let tx = daemon.sender();
     install_signals(tx.clone())?;
+    let server = match socket {
+        Some(cfg) => Some(crate::socket::start(cfg, tx.clone())?),
+        None => None,
+    };
     if once {
         spawn_once(tx.clone(), ids, flag_true(&flags, "force-snapshot"));
     }
@@ -130,6 +149,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Some(crate::exec::spawn(&exec, tx.clone())?)
     };
     smol::block_on(daemon.run());
+    if let Some(server) = server {
+        server.shutdown();
+    }
     driver::info("litestream shut down");
     match child {
         Some(c) => c.finish(),
