@@ -152,7 +152,7 @@ pub fn parse_replica_url(s: &str) -> Result<ReplicaUrl, ConfigError> {
         ConfigError::new(
             ConfigErrorKind::Invalid,
             format!(
-                "unsupported replica URL scheme: {scheme:?} (known schemes: {})",
+                "unsupported replica URL scheme: {scheme:?}; use file:///path or s3://bucket/path (known schemes: {})",
                 KNOWN_SCHEMES.join(", ")
             ),
         )

@@ -70,7 +70,7 @@ fn url_errors() {
     let e = parse_replica_url("ftp://h/p").unwrap_err();
     assert_eq!(
         e.message,
-        "unsupported replica URL scheme: \"ftp\" (known schemes: s3, gs, abs, file, sftp, webdav, webdavs, nats, oss)"
+        "unsupported replica URL scheme: \"ftp\"; use file:///path or s3://bucket/path (known schemes: s3, gs, abs, file, sftp, webdav, webdavs, nats, oss)"
     );
     assert!(parse_replica_url("s3://b/%zz")
         .unwrap_err()
