@@ -392,6 +392,7 @@ impl Db {
             (Active::Single(Step::Open), Completion::Sqlite(r)) => match r {
                 Ok(SqliteDone::Opened { page_size }) => {
                     self.page_size = page_size;
+                    self.sqlite_open = true;
                     Ok(())
                 }
                 Ok(other) => Err(format!("internal error: open answered {other:?}")),
@@ -564,6 +565,7 @@ impl Db {
             }
             (Active::Single(Step::Close), Completion::Sqlite(r)) => {
                 self.lifecycle = Lifecycle::Stopped;
+                self.sqlite_open = false;
                 self.just_closed = true;
                 self.waiters.fail_all(id, "database not open", em);
                 self.queue.clear();
@@ -670,6 +672,13 @@ impl Db {
                 .push_back(Step::Sqlite(SqliteCmd::EndWriteBarrier));
         }
         match self.lifecycle {
+            // Once SQLite is open, a retry must not open it again: a new read transaction
+            // would start at the current WAL end and stop pinning frames not yet synced.
+            Lifecycle::Opening if self.sqlite_open => self.queue.extend(
+                open_steps()
+                    .into_iter()
+                    .filter(|s| !matches!(s, Step::WaitForFile | Step::Open)),
+            ),
             Lifecycle::Opening => self.queue.extend(open_steps()),
             Lifecycle::Closing => self.queue.push_back(Step::Close),
             _ => {}

@@ -44,6 +44,44 @@ pub enum Input {
     },
 }
 
+/// Which databases an input makes the replicator advance.
+enum Scope {
+    /// None (queries, unknown completions).
+    None,
+    /// The one the input concerns.
+    One(DbId),
+    /// Those whose deadline has passed (ticks).
+    Due,
+    /// All of them (shutdown, control requests that change state).
+    All,
+}
+
+/// The earliest time database `db` wants to be advanced without any input.
+fn db_deadline(db: &Db) -> Option<Mono> {
+    let local = if db.active.is_some() {
+        None
+    } else if db.retry_at.is_some() {
+        db.retry_at
+    } else if db.lifecycle == Lifecycle::Open {
+        db.next_sync_at
+    } else {
+        None
+    };
+    let maintenance = db
+        .maintenance
+        .deadline()
+        .filter(|_| db.lifecycle == Lifecycle::Open);
+    [
+        local,
+        db.replica.deadline(),
+        db.waiters.deadline(),
+        maintenance,
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+}
+
 /// Why a sync request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncRefused {
@@ -189,39 +227,44 @@ impl Replicator {
 
     /// Feed one input.
     pub fn handle(&mut self, now: Mono, wall: UnixMs, input: Input) {
-        // Queries change no database: answering them needs no sweep over every database
-        // (with thousands of databases the sweep would dominate the control socket).
-        let query = matches!(
-            &input,
-            Input::Control {
-                request: Request::List
-                    | Request::Info
-                    | Request::Txid { .. }
-                    | Request::SyncStatus { .. }
-                    | Request::Pprof { .. },
-                ..
-            }
-        );
-        match input {
-            Input::Tick => {}
+        // Only the databases an input concerns are advanced: with thousands of databases a
+        // sweep over all of them per input would dominate the daemon's CPU.
+        let scope = match input {
+            Input::Tick => Scope::Due,
             Input::WalChanged(id) => {
                 if let Some(db) = self.dbs.get_mut(&id) {
                     db.sync_wanted = true;
                 }
+                Scope::One(id)
             }
             Input::Completed { op, result } => match self.em.ops.remove(&op) {
-                Some((_, Lane::Control(req))) => self.control_completed(now, wall, req, result),
+                Some((_, Lane::Control(req))) => {
+                    self.control_completed(now, wall, req, result);
+                    Scope::None
+                }
                 Some((id, lane)) => {
                     if let Some(db) = self.dbs.get_mut(&id) {
                         db.on_completion(id, lane, op, result, now, wall, &mut self.em);
                     }
+                    Scope::One(id)
                 }
-                None => {}
+                None => Scope::None,
             },
             Input::Control { req, request } => {
+                // Queries change no database.
+                let query = matches!(
+                    request,
+                    Request::List
+                        | Request::Info
+                        | Request::Txid { .. }
+                        | Request::SyncStatus { .. }
+                        | Request::Pprof { .. }
+                );
                 self.control(now, wall, req, request);
                 if query {
-                    return;
+                    Scope::None
+                } else {
+                    Scope::All
                 }
             }
             Input::Shutdown => {
@@ -237,18 +280,33 @@ impl Replicator {
                         self.stop_db(now, wall, id, self.settings.shutdown_sync_timeout);
                     }
                 }
+                Scope::All
             }
-        }
+        };
+        let ids: Vec<DbId> = match scope {
+            Scope::None => return,
+            Scope::One(id) => vec![id],
+            Scope::All => self.dbs.keys().copied().collect(),
+            Scope::Due => self
+                .dbs
+                .iter()
+                .filter(|(_, db)| db_deadline(db).is_some_and(|t| t <= now))
+                .map(|(id, _)| *id)
+                .collect(),
+        };
         let mut closed = Vec::new();
-        for (id, db) in self.dbs.iter_mut() {
-            db.advance(*id, now, wall, &mut self.em);
+        for id in ids {
+            let Some(db) = self.dbs.get_mut(&id) else {
+                continue;
+            };
+            db.advance(id, now, wall, &mut self.em);
             if db.waiters.any() {
                 let local = db.local_txid();
                 db.waiters
-                    .settle(*id, now, local, db.replica.pos, &mut self.em);
+                    .settle(id, now, local, db.replica.pos, &mut self.em);
             }
             if std::mem::take(&mut db.just_closed) {
-                closed.push(*id);
+                closed.push(id);
             }
         }
         for id in closed {
@@ -296,29 +354,7 @@ impl Replicator {
 
     /// When to send the next `Tick` if nothing else happens.
     pub fn poll_timeout(&self) -> Option<Mono> {
-        self.dbs
-            .values()
-            .flat_map(|db| {
-                let local = if db.active.is_some() {
-                    None
-                } else if db.retry_at.is_some() {
-                    db.retry_at
-                } else if db.lifecycle == Lifecycle::Open {
-                    db.next_sync_at
-                } else {
-                    None
-                };
-                [
-                    local,
-                    db.replica.deadline(),
-                    db.waiters.deadline(),
-                    db.maintenance
-                        .deadline()
-                        .filter(|_| db.lifecycle == Lifecycle::Open),
-                ]
-            })
-            .flatten()
-            .min()
+        self.dbs.values().filter_map(db_deadline).min()
     }
 
     /// Write a snapshot of database `id` now; answered with `Output::SyncDone { ticket }`.
