@@ -11,7 +11,7 @@ use litestream_core::ltx::{DecodeEvent, Decoder, Encoder, Header, HEADER_FLAG_NO
 
 const PAGE_SIZE: usize = 4096;
 const PAGES: usize = 16384;
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 9;
 
 struct Rng(u64);
 
@@ -68,67 +68,84 @@ fn make_pages() -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn best<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut out = None;
-    for _ in 0..ROUNDS {
-        let t = Instant::now();
-        let r = f();
-        best = best.min(t.elapsed());
-        out = Some(r);
-    }
-    (best, out.expect("ROUNDS > 0"))
-}
-
 fn mbps(d: Duration) -> f64 {
     (PAGES * PAGE_SIZE) as f64 / d.as_secs_f64() / 1e6
 }
 
+fn raw_compress(pages: &[Vec<u8>], scratch: &mut [u8]) -> usize {
+    let mut total = 0usize;
+    for p in pages {
+        total += lz4_flex::block::compress_into(p, scratch).expect("bound-sized buffer");
+    }
+    total
+}
+
+/// Decompress blocks laid out back to back in one buffer, as they are in a file.
+fn raw_decompress(blob: &[u8], ends: &[usize], page: &mut [u8]) -> u64 {
+    let mut sum = 0u64;
+    let mut start = 0;
+    for &end in ends {
+        let n = lz4_flex::block::decompress_into(&blob[start..end], page).expect("valid block");
+        start = end;
+        sum += u64::from(page[n - 1]);
+    }
+    sum
+}
+
+/// Encode every page, draining after each into a reused buffer (a stand-in for a write).
+fn ltx_encode(header: Header, pages: &[Vec<u8>], sink: &mut Vec<u8>) -> usize {
+    let mut enc = Encoder::new(header).expect("valid header");
+    let mut total = 0;
+    for (i, p) in pages.iter().enumerate() {
+        enc.write_page(i as u32 + 1, p).expect("valid page");
+        sink.clear();
+        enc.drain_into(sink);
+        total += sink.len();
+    }
+    enc.finish(0).expect("valid trailer");
+    sink.clear();
+    enc.drain_into(sink);
+    total + sink.len()
+}
+
+/// Decode a file pushed in 64 KiB chunks, as a file reader would.
+fn ltx_decode(file: &[u8]) -> usize {
+    let mut dec = Decoder::new();
+    let mut rest = file;
+    let mut n = 0usize;
+    loop {
+        match dec.next().expect("valid file") {
+            Some(DecodeEvent::Page { data, .. }) => n += usize::from(data[0] != 0xff),
+            Some(DecodeEvent::Done(_)) => return n,
+            Some(DecodeEvent::Header(_)) => {}
+            None if rest.is_empty() => dec.end_of_input(),
+            None => {
+                let k = rest.len().min(64 * 1024);
+                dec.push(&rest[..k]);
+                rest = &rest[k..];
+            }
+        }
+    }
+}
+
+/// Time one run of `f`, keeping the best time in `best`.
+fn time<T>(best: &mut Duration, f: impl FnOnce() -> T) -> T {
+    let t = Instant::now();
+    let r = f();
+    *best = (*best).min(t.elapsed());
+    r
+}
+
 fn main() {
     let pages = make_pages();
-
-    // Raw LZ4 block compression into one reused buffer.
     let mut scratch = vec![0u8; lz4_flex::block::get_maximum_output_size(PAGE_SIZE)];
-    let (raw_c, compressed) = best(|| {
-        let mut total = 0usize;
-        let mut blocks = Vec::with_capacity(PAGES);
-        for p in &pages {
-            let n = lz4_flex::block::compress_into(p, &mut scratch).expect("bound-sized buffer");
-            total += n;
-            blocks.push(scratch[..n].to_vec());
-        }
-        (total, blocks)
-    });
-    let (compressed_bytes, blocks) = compressed;
-    // The copy into `blocks` is bookkeeping; time compression alone for the reference.
-    let (raw_c_only, _) = best(|| {
-        let mut total = 0usize;
-        for p in &pages {
-            total += lz4_flex::block::compress_into(p, &mut scratch).expect("bound-sized buffer");
-        }
-        total
-    });
-    let raw_c = raw_c.min(raw_c_only);
-
-    let mut page = vec![0u8; PAGE_SIZE];
-    let (raw_d, _) = best(|| {
-        let mut sum = 0u64;
-        for b in &blocks {
-            let n = lz4_flex::block::decompress_into(b, &mut page).expect("valid block");
-            sum += u64::from(page[n - 1]);
-        }
-        sum
-    });
-
-    let (crc_t, _) = best(|| {
-        let mut d = litestream_core::ltx::Crc64Digest::new();
-        for p in &pages {
-            d.update(&p[..10]);
-            d.update(p);
-        }
-        d.value()
-    });
-
+    let mut blob = Vec::new();
+    let mut ends = Vec::with_capacity(PAGES);
+    for p in &pages {
+        blob.extend_from_slice(&lz4_flex::block::compress(p));
+        ends.push(blob.len());
+    }
+    let compressed_bytes = blob.len();
     let header = Header {
         flags: HEADER_FLAG_NO_CHECKSUM,
         page_size: PAGE_SIZE as u32,
@@ -138,43 +155,42 @@ fn main() {
         timestamp: 1_700_000_000_000,
         ..Header::default()
     };
-    // Encode, draining after every page into a reused buffer (a stand-in for a file write).
-    let mut sink = Vec::with_capacity(64 * 1024);
-    let (enc_t, file) = best(|| {
+    let mut file = Vec::new();
+    {
         let mut enc = Encoder::new(header).expect("valid header");
-        let mut file = Vec::with_capacity(compressed_bytes + PAGES * 16 + 4096);
         for (i, p) in pages.iter().enumerate() {
             enc.write_page(i as u32 + 1, p).expect("valid page");
-            sink.clear();
-            enc.drain_into(&mut sink);
-            file.extend_from_slice(&sink);
         }
         enc.finish(0).expect("valid trailer");
         enc.drain_into(&mut file);
-        file
-    });
+    }
 
-    // Decode, pushing 64 KiB chunks as a file reader would.
-    let (dec_t, n) = best(|| {
-        let mut dec = Decoder::new();
-        let mut rest = &file[..];
-        let mut n = 0usize;
-        loop {
-            match dec.next().expect("valid file") {
-                Some(DecodeEvent::Page { data, .. }) => n += usize::from(data[0] != 0xff),
-                Some(DecodeEvent::Done(_)) => break,
-                Some(DecodeEvent::Header(_)) => {}
-                None if rest.is_empty() => dec.end_of_input(),
-                None => {
-                    let k = rest.len().min(64 * 1024);
-                    dec.push(&rest[..k]);
-                    rest = &rest[k..];
-                }
+    // Rounds interleave the four measurements so that load from other processes hits each
+    // alike; the best time of each is kept.
+    let mut page = vec![0u8; PAGE_SIZE];
+    let mut sink = Vec::with_capacity(64 * 1024);
+    let (mut crc_t, mut raw_c, mut enc_t, mut raw_d, mut dec_t) = (
+        Duration::MAX,
+        Duration::MAX,
+        Duration::MAX,
+        Duration::MAX,
+        Duration::MAX,
+    );
+    for _ in 0..ROUNDS {
+        time(&mut crc_t, || {
+            let mut d = litestream_core::ltx::Crc64Digest::new();
+            for p in &pages {
+                d.update(&p[..10]);
+                d.update(p);
             }
-        }
-        n
-    });
-    assert_eq!(n, PAGES);
+            d.value()
+        });
+        time(&mut raw_c, || raw_compress(&pages, &mut scratch));
+        time(&mut enc_t, || ltx_encode(header, &pages, &mut sink));
+        time(&mut raw_d, || raw_decompress(&blob, &ends, &mut page));
+        let n = time(&mut dec_t, || ltx_decode(&file));
+        assert_eq!(n, PAGES);
+    }
 
     println!(
         "{PAGES} pages x {PAGE_SIZE} B = {} MiB, LZ4 ratio {:.2}, LTX file {} bytes, best of {ROUNDS}",
