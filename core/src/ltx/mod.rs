@@ -17,7 +17,7 @@ mod trailer;
 mod varint;
 
 pub use apply::{page_offset, Applier, ApplyOp, DbImage};
-pub use checksum::{crc64, page_checksum, Crc64Digest, DbChecksum, CHECKSUM_FLAG, CRC64};
+pub use checksum::{crc64, page_checksum, Crc64Digest, DbChecksum, CHECKSUM_FLAG};
 pub use compactor::{compact, compaction_header, CompactError, PageSource};
 pub use decoder::{DecodeEvent, Decoder, Stage};
 pub use encoder::Encoder;
