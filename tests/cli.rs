@@ -88,7 +88,9 @@ fn replica_lost_while_stopped_is_reuploaded() {
     assert!(now >= txid);
     assert_eq!(assert_l0_contiguous(&replica), now);
     let new = hash_tree(&replica);
-    for (p, h) in &old {
+    // Level 0 files are the replication stream: each must come back byte for byte.
+    // (Compacted and snapshot files are rebuilt from it on their own schedule.)
+    for (p, h) in old.iter().filter(|(p, _)| p.starts_with("ltx/0")) {
         assert!(
             new.get(p) == Some(h),
             "{} re-uploaded with other content",

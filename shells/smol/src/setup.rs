@@ -122,6 +122,12 @@ pub fn replica_client(target: &ReplicaTarget) -> Result<Arc<dyn ReplicaClient>, 
 pub fn target_from_url(url: &str, dialect: UrlDialect) -> Result<ReplicaTarget, String> {
     let cwd = cwd()?;
     let home = home();
+    // A plain path (no scheme) is a file replica, as for a config `path:`.
+    if !url.is_empty() && !url.contains("://") {
+        return Ok(ReplicaTarget::File {
+            path: config::expand_path(url, &cwd, home.as_deref())?,
+        });
+    }
     let lookup = |k: &str| std::env::var(k).ok();
     let env = UrlEnv {
         lookup_env: &lookup,
