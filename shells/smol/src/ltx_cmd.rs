@@ -14,7 +14,7 @@ const TOOLS: [&str; 6] = ["verify", "dump", "checksum", "apply", "encode-db", "l
 
 /// Entry point for `litestream ltx ARGS`.
 pub fn run(args: &[String]) -> ExitCode {
-    if args.first().is_some_and(|a| TOOLS.contains(&a.as_str())) {
+    if is_tool_invocation(args) {
         return crate::ltx_tools::run(args);
     }
     match list(args) {
@@ -24,6 +24,25 @@ pub fn run(args: &[String]) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Tool subcommands, no arguments (usage) and bare words that cannot be a database path
+/// or replica URL go to the LTX tools; flags, paths and URLs list a replica.
+fn is_tool_invocation(args: &[String]) -> bool {
+    let Some(first) = args.first() else {
+        return true;
+    };
+    if TOOLS.contains(&first.as_str()) {
+        return true;
+    }
+    if first.starts_with('-') {
+        return matches!(first.as_str(), "-h" | "-help" | "--help");
+    }
+    let path_like = first.contains('/')
+        || first.contains('.')
+        || first.contains("://")
+        || std::path::Path::new(first).exists();
+    !path_like
 }
 
 fn list(args: &[String]) -> Result<(), String> {
