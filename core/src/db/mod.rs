@@ -6,7 +6,9 @@
 //! beside it. Any failure clears the queue, records the error and retries later with
 //! back-off; one database failing never affects another.
 
+mod after_pass;
 pub mod checkpoint;
+mod completion;
 pub mod maintenance;
 pub mod pass;
 mod steps;

@@ -1,0 +1,131 @@
+//! After a sync pass: the new position, the checkpoint decision, and failure handling.
+
+use super::checkpoint::{self, CheckpointInputs};
+use super::pass::PassOutcome;
+use super::steps::{open_steps, Step};
+use super::{Db, Lifecycle};
+use crate::emit::{Emitter, Level};
+use crate::io::{CheckpointMode, SqliteCmd};
+use crate::ltx;
+use crate::time::{Mono, UnixMs};
+
+impl Db {
+    pub(super) fn pass_done(
+        &mut self,
+        o: PassOutcome,
+        checkpoint: bool,
+        now: Mono,
+        wall: UnixMs,
+        em: &mut Emitter,
+    ) {
+        let orig = if self.last.is_some() && self.synced_offset > 0 {
+            self.synced_offset
+        } else {
+            o.wal_size
+        };
+        if let Some(t) = o.written {
+            self.force_snapshot = None;
+            self.synced_since_checkpoint = true;
+            let kind = o
+                .snapshot_reason
+                .map_or(String::new(), |r| format!(" (snapshot: {r})"));
+            em.log(
+                Level::Debug,
+                Some(&self.settings.paths.db),
+                format!("wrote ltx {}{kind}", ltx::format_txid(t)),
+            );
+        }
+        self.last = Some(o.last.clone());
+        self.synced_offset = o.synced_offset;
+        self.synced_to_wal_end = o.synced_to_wal_end;
+        self.last_error = None;
+        self.last_pass_at = Some(wall);
+        self.backoff.reset();
+        if o.limited && !o.synced_to_wal_end {
+            self.queue.push_front(Step::Pass { checkpoint });
+            return;
+        }
+        self.waiters.last_full_pass = self.current_pass;
+        // Checkpoints run at most once per monitor interval: a reader that keeps the WAL
+        // from restarting would otherwise turn every pass (each woken by the previous
+        // checkpoint's own `_litestream_seq` write) into another checkpoint.
+        if !checkpoint || now < self.checkpoint_not_before {
+            return;
+        }
+        let inputs = CheckpointInputs {
+            page_size: self.page_size,
+            orig_offset: orig,
+            new_offset: o.synced_offset,
+            synced_since_checkpoint: self.synced_since_checkpoint,
+            since_last_checkpoint: now.since(self.last_checkpoint),
+            passive_failed_at_threshold: self.passive_failed_at_threshold,
+        };
+        let modes = checkpoint::choose(&self.settings.checkpoint, &inputs);
+        if !modes.is_empty() {
+            let period = self
+                .settings
+                .monitor_interval
+                .unwrap_or(std::time::Duration::from_secs(1));
+            self.checkpoint_not_before = self.checkpoint_not_before.max(now + period);
+        }
+        let salts_before = (o.salts.salt1, o.salts.salt2);
+        let mut steps = Vec::new();
+        for m in &modes {
+            match m {
+                CheckpointMode::Passive => steps.extend([
+                    Step::Sqlite(SqliteCmd::BeginWriteBarrier),
+                    Step::Pass { checkpoint: false },
+                    Step::Sqlite(SqliteCmd::Checkpoint(CheckpointMode::Passive)),
+                    Step::Sqlite(SqliteCmd::EndWriteBarrier),
+                    Step::Pass { checkpoint: false },
+                ]),
+                CheckpointMode::Truncate if modes.len() > 1 => {
+                    steps.push(Step::TruncateUnlessRestarted { salts_before })
+                }
+                CheckpointMode::Truncate | CheckpointMode::Restart => {
+                    self.queue_truncate();
+                }
+            }
+        }
+        for s in steps.into_iter().rev() {
+            self.queue.push_front(s);
+        }
+    }
+
+    pub(super) fn fail(&mut self, msg: String, now: Mono, em: &mut Emitter) {
+        self.waiters.fail_local(self.id, &msg, em);
+        let barrier = self
+            .queue
+            .iter()
+            .any(|s| *s == Step::Sqlite(SqliteCmd::EndWriteBarrier));
+        self.queue.clear();
+        self.pass = None;
+        if barrier {
+            // Never leave the application blocked behind our write barrier.
+            self.queue
+                .push_back(Step::Sqlite(SqliteCmd::EndWriteBarrier));
+        }
+        match self.lifecycle {
+            // Once SQLite is open, a retry must not open it again: a new read transaction
+            // would start at the current WAL end and stop pinning frames not yet synced.
+            Lifecycle::Opening if self.sqlite_open => self.queue.extend(
+                open_steps()
+                    .into_iter()
+                    .filter(|s| !matches!(s, Step::WaitForFile | Step::Open)),
+            ),
+            Lifecycle::Opening => self.queue.extend(open_steps()),
+            Lifecycle::Closing => self.queue.push_back(Step::Close),
+            _ => {}
+        }
+        let delay = self.backoff.next_delay();
+        self.retry_at = Some(now + delay);
+        if self.last_error.as_deref() != Some(msg.as_str()) {
+            em.log(
+                Level::Error,
+                Some(&self.settings.paths.db),
+                format!("{msg} (retrying in {}s)", delay.as_secs_f64()),
+            );
+        }
+        self.last_error = Some(msg);
+    }
+}
