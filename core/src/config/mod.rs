@@ -97,6 +97,14 @@ pub fn replica_target_from_url(
     let u = parse_replica_url(url)?;
     match u.kind {
         ReplicaKind::File => {
+            // `file://host/x`, `file:rel` and `file://` would silently write somewhere
+            // surprising (a directory named after the host, the working directory).
+            let lower = url.to_ascii_lowercase();
+            if !lower.starts_with("file:///") || u.path == "/" || u.path.is_empty() {
+                return Err(ConfigError::invalid(format!(
+                    "invalid file replica URL {url:?}: write file:///absolute/path/to/replica-directory"
+                )));
+            }
             let path = expand_path(&u.path, env.cwd, env.home).map_err(ConfigError::invalid)?;
             Ok(ReplicaTarget::File { path })
         }

@@ -107,6 +107,19 @@ fn file_urls_become_absolute_paths() {
 }
 
 #[test]
+fn file_urls_without_an_absolute_directory_are_rejected() {
+    for url in ["file://host/x", "file://", "file:///", "file:rel/x"] {
+        let e = target(url, UrlDialect::Config, &no_env).unwrap_err();
+        assert!(
+            e.message
+                .contains("write file:///absolute/path/to/replica-directory"),
+            "{url}: {}",
+            e.message
+        );
+    }
+}
+
+#[test]
 fn s3_host_forms() {
     let h = |b: &str, r: Option<&str>, e: Option<&str>, s: bool| S3Host {
         bucket: b.into(),
