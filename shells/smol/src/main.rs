@@ -83,9 +83,18 @@ Usage:
 The commands are:
 
 	databases    list databases specified in config file
+	info         show information about the running daemon (control socket)
+	list         list databases managed by the running daemon (control socket)
 	ltx          list available LTX files for a database, or inspect LTX files
+	register     add a database to the running daemon (control socket)
 	replicate    runs a server to replicate databases
+	reset        remove local replication state of a database
 	restore      recovers database backup from a replica
+	start        resume replication of a database (control socket)
+	status       show local replication status of each database
+	stop         stop replication of a database (control socket)
+	sync         sync a database now (control socket)
+	unregister   remove a database from the running daemon (control socket)
 	version      prints the binary version";
 
 /// Parse a command's flags with Go `flag` semantics (`cli::flags`): `valued` flags take

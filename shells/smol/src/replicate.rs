@@ -125,7 +125,18 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut daemon = Daemon::new(settings);
     daemon.open_replica = setup::client_from_register_url;
     let mut ids = Vec::new();
+    let once_failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     for (settings, client) in dbs {
+        if once && !settings.paths.db.exists() {
+            // One-shot mode does not wait for databases to appear.
+            log::log(
+                Level::Error,
+                "one-shot replication: database does not exist",
+                &[("db", &settings.paths.db.display().to_string())],
+            );
+            once_failed.store(true, std::sync::atomic::Ordering::SeqCst);
+            continue;
+        }
         let db = settings.paths.db.display().to_string();
         log::log(
             Level::Info,
@@ -141,7 +152,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
         None => None,
     };
     if once {
-        spawn_once(tx.clone(), ids, flag_true(&flags, "force-snapshot"));
+        spawn_once(
+            tx.clone(),
+            ids,
+            flag_true(&flags, "force-snapshot"),
+            once_failed.clone(),
+        );
     }
     let child = if exec.is_empty() {
         None
@@ -153,6 +169,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
         server.shutdown();
     }
     driver::info("litestream shut down");
+    if once_failed.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(
+            "one-shot replication failed for at least one database (see the log above)".into(),
+        );
+    }
     match child {
         Some(c) => c.finish(),
         None => Ok(()),
@@ -218,9 +239,10 @@ fn spawn_once(
     tx: smol::channel::Sender<Event>,
     ids: Vec<litestream_core::io::DbId>,
     snapshot: bool,
+    any_failed: Arc<std::sync::atomic::AtomicBool>,
 ) {
     smol::spawn(async move {
-        let mut failed = false;
+        let mut failed = any_failed.load(std::sync::atomic::Ordering::SeqCst);
         for id in ids {
             let (reply, answer) = smol::channel::bounded(1);
             let _ = tx
@@ -249,7 +271,9 @@ fn spawn_once(
                 }
             }
         }
-        if !failed {
+        if failed {
+            any_failed.store(true, std::sync::atomic::Ordering::SeqCst);
+        } else {
             log::log(Level::Info, "one-shot replication complete", &[]);
         }
         let _ = tx.send(Event::Input(Input::Shutdown)).await;
