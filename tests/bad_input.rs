@@ -214,6 +214,15 @@ fn corrupt_ltx_file_fails_restore_cleanly() {
         files.len() >= 3,
         "expected at least 3 L0 files, got {files:?}"
     );
+    assert_eq!(
+        files[0].0, 1,
+        "the L0 chain must start at TXID 1: {files:?}"
+    );
+    // Compaction may have crossed a time boundary and written L1+ files that cover the
+    // victim; drop them so the restore has to read the damaged L0 file.
+    for level in 1..=9 {
+        let _ = fs::remove_dir_all(replica.join("ltx").join(level.to_string()));
+    }
     let victim_name = litestream_core::ltx::format_filename(2, 2);
     let victim = replica.join("ltx/0").join(&victim_name);
     let original = fs::read(&victim).unwrap();
