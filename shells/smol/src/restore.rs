@@ -40,19 +40,32 @@ pub struct RestoreSummary {
 /// Why a restore failed (message for the user).
 pub type RestoreError = String;
 
+/// Why no restore plan could be made.
+#[derive(Debug)]
+pub enum PlanFailure {
+    /// The replica could not be listed (refused credentials, unknown bucket, server
+    /// down): reported as such, never as an empty replica.
+    List(String),
+    /// The listing holds no usable chain for the target.
+    Plan(restore::PlanError),
+}
+
 /// The files to fetch for `target`, oldest first.
 pub fn plan(
     client: &dyn ReplicaClient,
     target: RestoreTarget,
-) -> Result<Vec<ObjectInfo>, restore::PlanError> {
+) -> Result<Vec<ObjectInfo>, PlanFailure> {
     let mut levels = Vec::new();
     for level in 0..=9u8 {
-        match client.list(level) {
-            Ok(files) => levels.push(files),
-            Err(_) => levels.push(Vec::new()),
-        }
+        let files = client.list(level).map_err(|e| {
+            PlanFailure::List(format!(
+                "cannot list level {level} of the replica: {}",
+                e.message()
+            ))
+        })?;
+        levels.push(files);
     }
-    restore::plan(&levels, target)
+    restore::plan(&levels, target).map_err(PlanFailure::Plan)
 }
 
 /// Sidecar files SQLite keeps next to a database.

@@ -3,7 +3,7 @@
 use litestream_core::ltx;
 use litestream_core::plan::restore::{PlanError, RestoreTarget};
 
-use crate::restore::{self, RestoreOptions};
+use crate::restore::{self, PlanFailure, RestoreOptions};
 use crate::{flag_true, log, parse_flags, setup};
 
 /// Entry point for `litestream restore ARGS`.
@@ -99,7 +99,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let files = match restore::plan(client.as_ref(), target) {
         Ok(f) => f,
-        Err(PlanError::NoBackups | PlanError::TxidNotAvailable { .. })
+        Err(PlanFailure::Plan(PlanError::NoBackups | PlanError::TxidNotAvailable { .. }))
             if flag_true(&flags, "if-replica-exists") =>
         {
             log::log(
@@ -109,7 +109,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             );
             return Ok(());
         }
-        Err(e) => return Err(e.to_string()),
+        Err(PlanFailure::Plan(e)) => return Err(e.to_string()),
+        Err(PlanFailure::List(m)) => return Err(m),
     };
     if flag_true(&flags, "dry-run") {
         let (min, max) = (files[0].key.min_txid, files[files.len() - 1].key.max_txid);
