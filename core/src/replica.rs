@@ -86,6 +86,8 @@ pub enum LaneEvent {
         message: String,
         /// Whether retrying can help.
         permanent: bool,
+        /// When the next attempt is made (the back-off doubles on each failure).
+        retry_in: Duration,
     },
 }
 
@@ -190,7 +192,11 @@ impl ReplicaLane {
                 self.retry_at = Some(now + delay);
                 let message = e.message().to_string();
                 self.last_error = Some(message.clone());
-                LaneEvent::Failed { message, permanent }
+                LaneEvent::Failed {
+                    message,
+                    permanent,
+                    retry_in: delay,
+                }
             }
         }
     }

@@ -34,19 +34,32 @@ impl Db {
         if lane == Lane::Replica {
             let local = self.local_txid();
             match self.replica.on_completion(now, wall, local, c) {
-                LaneEvent::Failed { message, permanent } => {
+                LaneEvent::Failed {
+                    message,
+                    permanent,
+                    retry_in,
+                } => {
                     let hint = if permanent {
                         " (not retried quickly: fix the credentials or permissions)"
                     } else {
                         ""
                     };
-                    if self.replica.failures == 1 || self.replica.failures.is_multiple_of(30) {
-                        em.log(
-                            Level::Error,
-                            Some(&self.settings.paths.db),
-                            format!("replica sync failed: {message}{hint}"),
-                        );
-                    }
+                    let failures = self.replica.failures;
+                    // One error line, then one per 30 failures: the rest at debug level, so a
+                    // long outage does not flood the log but stays traceable.
+                    let level = if failures == 1 || failures.is_multiple_of(30) {
+                        Level::Error
+                    } else {
+                        Level::Debug
+                    };
+                    em.log(
+                        level,
+                        Some(&self.settings.paths.db),
+                        format!(
+                            "replica sync failed: {message}{hint} (failure {failures}, retrying in {:.1}s)",
+                            retry_in.as_secs_f64()
+                        ),
+                    );
                 }
                 LaneEvent::Uploaded(t) => em.log(
                     Level::Debug,
