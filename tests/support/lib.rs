@@ -16,7 +16,10 @@ use sha2::{Digest, Sha256};
 
 pub use tempfile::TempDir;
 
+#[path = "../../shells/smol/src/replica/s3/testproxy.rs"]
+pub mod faultproxy;
 pub mod ipc;
+pub mod seaweedfs;
 
 /// The shared golden test data folder (`../shared/testdata` next to the checkout).
 ///
@@ -319,18 +322,32 @@ pub struct Daemon {
     pub log: PathBuf,
     /// Database path.
     pub db: PathBuf,
-    /// Replica directory.
+    /// Replica directory (empty for a replica that is not a directory).
     pub replica: PathBuf,
+    /// Replica URL given to `replicate`.
+    pub url: String,
+    /// Extra environment of the process (credentials of an S3 replica).
+    pub env: Vec<(String, String)>,
 }
 
 impl Daemon {
     /// Start `litestream replicate -log-level debug DB file://REPLICA`, logging to `log`.
     pub fn start(db: &Path, replica: &Path, log: &Path) -> Daemon {
+        let mut d = Daemon::start_url(db, &file_url(replica), &[], log);
+        d.replica = replica.to_path_buf();
+        d
+    }
+
+    /// Start `litestream replicate -log-level debug DB URL` with `env` added to the
+    /// environment, logging to `log`.
+    pub fn start_url(db: &Path, url: &str, env: &[(String, String)], log: &Path) -> Daemon {
         let mut d = Daemon {
             child: None,
             log: log.to_path_buf(),
             db: db.to_path_buf(),
-            replica: replica.to_path_buf(),
+            replica: PathBuf::new(),
+            url: url.to_string(),
+            env: env.to_vec(),
         };
         d.restart();
         d
@@ -347,7 +364,8 @@ impl Daemon {
         let child = Command::new(litestream_bin())
             .args(["replicate", "-log-level", "debug"])
             .arg(&self.db)
-            .arg(file_url(&self.replica))
+            .arg(&self.url)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup log"))
             .stderr(log)
@@ -435,6 +453,30 @@ impl Daemon {
         }
     }
 
+    /// The replica's newest L0 TXID: read from the directory of a file replica, else
+    /// listed with `litestream ltx -json URL` (0 when the listing fails).
+    pub fn remote_max_l0(&self) -> u64 {
+        if !self.replica.as_os_str().is_empty() {
+            return max_l0_txid(&self.replica);
+        }
+        let out = Command::new(litestream_bin())
+            .args(["ltx", "-json", &self.url])
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .expect("run litestream ltx");
+        if !out.status.success() {
+            return 0;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f["max_txid"].as_str())
+            .filter_map(|t| u64::from_str_radix(t, 16).ok())
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Everything logged so far.
     pub fn log_text(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
@@ -461,7 +503,7 @@ impl Daemon {
                 tail(&self.log_text(), 40)
             );
             let local = max_l0_txid(&meta);
-            let remote = max_l0_txid(&self.replica);
+            let remote = self.remote_max_l0();
             let covered = local > 0
                 && ltx_header(&l0_path(&meta, local)).is_some_and(|h| wal_covered(&self.db, &h))
                 && wal_generation_frames(&self.db) < MIN_CHECKPOINT_PAGES;
