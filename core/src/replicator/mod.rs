@@ -6,6 +6,7 @@
 
 mod control;
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -134,6 +135,10 @@ pub struct Replicator {
     next_db: u64,
     em: Emitter,
     shutting_down: bool,
+    /// `poll_timeout`'s answer while no database changed (`None` = recompute): the
+    /// drive loop asks after every input, and a control-socket query changes nothing, so
+    /// with thousands of databases an O(n) scan per `/txid` would dominate its cost.
+    next_deadline: Cell<Option<Option<Mono>>>,
 }
 
 impl Replicator {
@@ -147,11 +152,13 @@ impl Replicator {
             next_db: 0,
             em: Emitter::default(),
             shutting_down: false,
+            next_deadline: Cell::new(None),
         }
     }
 
     /// Register a database and start replicating it.
     pub fn add_db(&mut self, now: Mono, wall: UnixMs, settings: DbSettings) -> DbId {
+        self.next_deadline.set(None);
         let id = self.alloc_id();
         self.insert_db(now, wall, id, settings);
         id
@@ -183,6 +190,7 @@ impl Replicator {
 
     /// (Re)start a stopped database. Returns false if it is unknown or not stopped.
     pub fn start_db(&mut self, now: Mono, wall: UnixMs, id: DbId) -> bool {
+        self.next_deadline.set(None);
         let Some(db) = self.dbs.get_mut(&id) else {
             return false;
         };
@@ -198,6 +206,7 @@ impl Replicator {
 
     /// Stop a database: final sync, wait for the replica (bounded), close.
     pub fn stop_db(&mut self, now: Mono, wall: UnixMs, id: DbId, timeout: Duration) -> bool {
+        self.next_deadline.set(None);
         let Some(db) = self.dbs.get_mut(&id) else {
             return false;
         };
@@ -229,6 +238,21 @@ impl Replicator {
     pub fn handle(&mut self, now: Mono, wall: UnixMs, input: Input) {
         // Only the databases an input concerns are advanced: with thousands of databases a
         // sweep over all of them per input would dominate the daemon's CPU.
+        // Queries change no database.
+        let query = matches!(
+            &input,
+            Input::Control {
+                request: Request::List
+                    | Request::Info
+                    | Request::Txid { .. }
+                    | Request::SyncStatus { .. }
+                    | Request::Pprof { .. },
+                ..
+            }
+        );
+        if !query {
+            self.next_deadline.set(None);
+        }
         let scope = match input {
             Input::Tick => Scope::Due,
             Input::WalChanged(id) => {
@@ -251,15 +275,6 @@ impl Replicator {
                 None => Scope::None,
             },
             Input::Control { req, request } => {
-                // Queries change no database.
-                let query = matches!(
-                    request,
-                    Request::List
-                        | Request::Info
-                        | Request::Txid { .. }
-                        | Request::SyncStatus { .. }
-                        | Request::Pprof { .. }
-                );
                 self.control(now, wall, req, request);
                 if query {
                     Scope::None
@@ -327,6 +342,7 @@ impl Replicator {
         wait_replica: bool,
         timeout: Option<Duration>,
     ) -> Result<(), SyncRefused> {
+        self.next_deadline.set(None);
         let Some(db) = self.dbs.get_mut(&id) else {
             return Err(SyncRefused::NotFound);
         };
@@ -354,7 +370,12 @@ impl Replicator {
 
     /// When to send the next `Tick` if nothing else happens.
     pub fn poll_timeout(&self) -> Option<Mono> {
-        self.dbs.values().filter_map(db_deadline).min()
+        if let Some(cached) = self.next_deadline.get() {
+            return cached;
+        }
+        let t = self.dbs.values().filter_map(db_deadline).min();
+        self.next_deadline.set(Some(t));
+        t
     }
 
     /// Write a snapshot of database `id` now; answered with `Output::SyncDone { ticket }`.
@@ -365,6 +386,7 @@ impl Replicator {
         id: DbId,
         ticket: u64,
     ) -> Result<(), SyncRefused> {
+        self.next_deadline.set(None);
         let db = self.dbs.get_mut(&id).ok_or(SyncRefused::NotFound)?;
         if db.lifecycle != Lifecycle::Open {
             return Err(SyncRefused::NotOpen);
