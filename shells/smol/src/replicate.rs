@@ -164,7 +164,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     } else {
         Some(crate::exec::spawn(&exec, tx.clone())?)
     };
-    smol::block_on(daemon.run());
+    // The drive loop runs on the executor thread that also serves the control socket, so a
+    // request and its answer pass between tasks of one thread instead of waking another.
+    smol::block_on(smol::spawn(daemon.run()));
     if let Some(server) = server {
         server.shutdown();
     }
