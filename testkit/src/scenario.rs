@@ -17,15 +17,22 @@ pub struct LocalFile {
     pub snapshot: bool,
 }
 
-impl Sim {
-    /// A world for scripted scenarios: no automatic checkpoints, no faults.
-    pub fn scripted(seed: u64) -> Sim {
+impl SimConfig {
+    /// The settings of [`Sim::scripted`].
+    pub fn scripted(seed: u64) -> SimConfig {
         let mut cfg = SimConfig::new(seed);
         cfg.settings.checkpoint.min_pages = 1_000_000;
         cfg.settings.checkpoint.truncate_pages = None;
         cfg.settings.checkpoint.interval = None;
         cfg.initial_pages = 12;
-        Sim::new(cfg)
+        cfg
+    }
+}
+
+impl Sim {
+    /// A world for scripted scenarios: no automatic checkpoints, no faults.
+    pub fn scripted(seed: u64) -> Sim {
+        Sim::new(SimConfig::scripted(seed))
     }
 
     fn traced(&mut self, what: String) -> Result<(), Failure> {
@@ -35,6 +42,11 @@ impl Sim {
 
     /// The application commits `n` random transactions, 10 ms apart.
     pub fn commit(&mut self, n: usize) -> Result<(), Failure> {
+        self.commit_spaced(n, Duration::from_millis(10))
+    }
+
+    /// The application commits `n` random transactions, `gap` apart.
+    pub fn commit_spaced(&mut self, n: usize, gap: Duration) -> Result<(), Failure> {
         for _ in 0..n {
             let wall = self.clock.wall();
             let r = self.writer.app_commit(&mut self.fs, &mut self.rng, wall);
@@ -42,7 +54,7 @@ impl Sim {
                 self.notify_wal();
             }
             self.traced(format!("app-commit {r:?}"))?;
-            self.run_for(Duration::from_millis(10))?;
+            self.run_for(gap)?;
         }
         Ok(())
     }

@@ -261,3 +261,40 @@ fn shutdown_with_the_replica_behind_finishes() {
         "shutdown should log that the replica is behind"
     );
 }
+
+/// L0 files written while the application commits every 2 ms for 200 ms.
+fn files_from_a_burst(min_pass_gap: Duration) -> usize {
+    let mut cfg = SimConfig::scripted(12);
+    cfg.settings.min_pass_gap = min_pass_gap;
+    let mut files = 0;
+    run(
+        |s| {
+            started(s)?;
+            s.sync_ok()?;
+            let before = s.local_files().len();
+            s.commit_spaced(100, Duration::from_millis(2))?;
+            s.sync_ok()?;
+            files = s.local_files().len() - before;
+            assert!(s.restore_matches_head());
+            Ok(())
+        },
+        Sim::new(cfg),
+    );
+    files
+}
+
+#[test]
+fn commits_faster_than_the_pass_gap_share_passes() {
+    let (coalesced, every) = (
+        files_from_a_burst(Duration::from_millis(25)),
+        files_from_a_burst(Duration::ZERO),
+    );
+    assert!(
+        (1..=10).contains(&coalesced),
+        "100 commits in 200 ms with a 25 ms gap gave {coalesced} L0 files"
+    );
+    assert!(
+        every > coalesced * 2,
+        "without a gap: {every} files, with: {coalesced}"
+    );
+}

@@ -85,7 +85,14 @@ pub struct DbSettings {
     pub sync_interval: Duration,
     /// Compaction, snapshot and retention schedule.
     pub maintenance: maintenance::MaintenanceSettings,
+    /// Shortest time between the starts of two WAL → LTX passes: commits that arrive
+    /// faster share one pass (and one L0 file) instead of costing one each.
+    pub min_pass_gap: Duration,
 }
+
+/// Default [`DbSettings::min_pass_gap`]: adds at most this much lag, and bounds the
+/// daemon to a few hundred passes per second per database under a flat-out writer.
+pub const DEFAULT_MIN_PASS_GAP: Duration = Duration::from_millis(5);
 
 impl DbSettings {
     /// Litestream's defaults for a database at `db`.
@@ -98,6 +105,7 @@ impl DbSettings {
             busy_timeout: Duration::from_secs(1),
             max_sync_wal_bytes: Some(64 * 1024 * 1024),
             sync_interval: Duration::from_secs(1),
+            min_pass_gap: DEFAULT_MIN_PASS_GAP,
             maintenance: maintenance::MaintenanceSettings::default(),
         }
     }
@@ -140,6 +148,7 @@ pub struct Db {
     pub(crate) pass: Option<SyncPass>,
     pub(crate) sync_wanted: bool,
     pub(crate) next_sync_at: Option<Mono>,
+    pub(crate) last_pass_start: Option<Mono>,
     pub(crate) retry_at: Option<Mono>,
     pub(crate) backoff: Backoff,
     pub(crate) shutdown_deadline: Option<Mono>,
@@ -192,6 +201,7 @@ impl Db {
             pass: None,
             sync_wanted: false,
             next_sync_at: None,
+            last_pass_start: None,
             retry_at: None,
             backoff: Backoff::new(initial, Duration::from_secs(300)),
             shutdown_deadline: None,

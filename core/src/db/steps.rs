@@ -78,8 +78,14 @@ impl Db {
         self.retry_at = None;
         if self.queue.is_empty() && self.lifecycle == Lifecycle::Open {
             let due = self.next_sync_at.is_some_and(|t| now >= t);
-            if self.sync_wanted || due {
+            let earliest = self.last_pass_start.map(|t| t + self.settings.min_pass_gap);
+            if let Some(e) = earliest.filter(|e| self.sync_wanted && !due && now < *e) {
+                // Too soon after the last pass: let more commits gather; the deadline
+                // brings the pass.
+                self.next_sync_at = Some(self.next_sync_at.map_or(e, |t| t.min(e)));
+            } else if self.sync_wanted || due {
                 self.sync_wanted = false;
+                self.last_pass_start = Some(now);
                 self.next_sync_at = self.settings.monitor_interval.map(|i| now + i);
                 self.queue.push_back(Step::Pass { checkpoint: true });
             }

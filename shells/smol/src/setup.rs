@@ -88,6 +88,7 @@ pub fn db_settings(cfg: &Config, db: &DbConfig) -> Option<DbSettings> {
         max_sync_wal_bytes: db.max_sync_wal_bytes,
         sync_interval: db.replica.sync_interval,
         maintenance: maintenance(cfg),
+        min_pass_gap: litestream_core::db::DEFAULT_MIN_PASS_GAP,
     })
 }
 
