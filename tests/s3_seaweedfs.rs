@@ -15,8 +15,8 @@ use litestream_core::ltx;
 use litestream_e2e::faultproxy::{FaultProxy, Faults};
 use litestream_e2e::seaweedfs::SeaweedFs;
 use litestream_e2e::{
-    db_state, decode_ltx, integrity_check, litestream_bin, ltx_files, sqlite3, tempdir, Daemon,
-    DbState, Rng,
+    db_state, decode_ltx, integrity_check, litestream_bin, ltx_files, rfc3339_now, sqlite3,
+    tempdir, Daemon, DbState, Rng,
 };
 
 /// `litestream restore -o OUT [extra…] URL` with `env`.
@@ -267,9 +267,17 @@ fn server_restart_mid_replication_is_survived() {
 
     s3.stop();
     let down = Instant::now();
+    let mut mark: Option<(String, DbState)> = None;
     while down.elapsed() < Duration::from_secs(5) {
         write(&mut rng);
         std::thread::sleep(Duration::from_millis(200));
+        if mark.is_none() && down.elapsed() > Duration::from_millis(2500) {
+            // A point in time inside the outage: its files reach S3 only afterwards, so
+            // only their stored timestamps can place them before it.
+            std::thread::sleep(Duration::from_millis(400));
+            mark = Some((rfc3339_now(), db_state(&db)));
+            std::thread::sleep(Duration::from_millis(400));
+        }
     }
     assert!(d.running(), "daemon exited while the server was down");
     s3.restart();
@@ -296,6 +304,15 @@ fn server_restart_mid_replication_is_survived() {
     assert_no_secret(&log, &s3.secret_key);
     let want = db_state(&db);
     assert_s3_restore_equals(&url, &env, &tmp.path().join("restored.db"), &want);
+    let (at, then) = mark.expect("a point in time was recorded");
+    let out = tmp.path().join("at-time.db");
+    let o = restore_url(&url, &env, &out, &["-timestamp", &at]);
+    assert!(o.status.success(), "restore -timestamp {at}: {o:?}");
+    assert_eq!(
+        db_state(&out),
+        then,
+        "restore -timestamp {at} (inside the outage)"
+    );
 }
 
 #[test]

@@ -65,6 +65,23 @@ pub fn plan(
         })?;
         levels.push(files);
     }
+    if let Some(t) = target.timestamp {
+        // A listing's time is when the object was stored, which is never before its
+        // transaction was written: only objects stored at or after the target can hold
+        // earlier transactions, and only their metadata needs reading.
+        for f in levels.iter_mut().flatten().filter(|f| f.created >= t) {
+            let created = client.created_at(f.key).map_err(|e| {
+                PlanFailure::List(format!(
+                    "cannot read the timestamp of {}: {}",
+                    ltx::format_filename(f.key.min_txid, f.key.max_txid),
+                    e.message()
+                ))
+            })?;
+            if let Some(c) = created {
+                f.created = c;
+            }
+        }
+    }
     restore::plan(&levels, target).map_err(PlanFailure::Plan)
 }
 

@@ -9,6 +9,7 @@ use std::io::Read;
 use std::path::Path;
 
 use litestream_core::io::{ObjectInfo, ObjectKey, StoreFail};
+use litestream_core::time::UnixMs;
 
 /// The operations the core's replica commands need.
 pub trait ReplicaClient: Send + Sync {
@@ -24,6 +25,14 @@ pub trait ReplicaClient: Send + Sync {
     fn open(&self, key: ObjectKey) -> Result<Box<dyn Read + Send>, StoreFail>;
     /// Delete objects (missing ones are fine).
     fn delete(&self, keys: &[ObjectKey]) -> Result<(), StoreFail>;
+
+    /// When the object's transaction was written, from its stored metadata, if the
+    /// backend's listing does not already report it (S3 lists upload times, which a
+    /// backlog after an outage pushes later than the data). `None`: the listing's time
+    /// is the creation time.
+    fn created_at(&self, _key: ObjectKey) -> Result<Option<UnixMs>, StoreFail> {
+        Ok(None)
+    }
 
     /// Download an object into a local file atomically.
     fn get(&self, key: ObjectKey, dest: &Path) -> Result<(), StoreFail> {

@@ -40,6 +40,7 @@ use std::sync::Arc;
 
 use litestream_core::io::{ObjectInfo, ObjectKey, StoreFail};
 use litestream_core::ltx::{self, Header, HEADER_SIZE};
+use litestream_core::time::UnixMs;
 use ureq::http::Method;
 
 pub use config::S3Options;
@@ -221,5 +222,22 @@ impl ReplicaClient for S3Replica {
     fn delete(&self, keys: &[ObjectKey]) -> Result<(), StoreFail> {
         let names: Vec<String> = keys.iter().map(|k| self.key_of(*k)).collect();
         list::delete_keys(&self.inner, &names)
+    }
+
+    fn created_at(&self, key: ObjectKey) -> Result<Option<UnixMs>, StoreFail> {
+        let name = self.key_of(key);
+        let location = self.inner.opts.location();
+        let ctx = self.inner.ctx("HEAD", &location, Some(&name));
+        let resp = http::retry(|| {
+            let url = self.inner.signer.head(&name);
+            let resp = self
+                .inner
+                .http
+                .send(&ctx, Method::HEAD, &url, &[], Payload::Empty)?;
+            http::check(&ctx, resp)
+        })?;
+        Ok(http::header(&resp, TIMESTAMP_HEADER)
+            .and_then(|v| v.parse::<jiff::Timestamp>().ok())
+            .map(|t| UnixMs(t.as_millisecond())))
     }
 }
