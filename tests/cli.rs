@@ -1,6 +1,6 @@
 //! Command-line details of `replicate` and `restore` end to end: relative database and
 //! replica paths (a plain directory instead of a `file://` URL), `replicate -once`
-//! (sync, upload, exit 0), a replica lost while the daemon was stopped (re-uploaded from
+//! (sync, upload, exit 0), output into a closed pipe (no panic), a replica lost while the daemon was stopped (re-uploaded from
 //! the local L0 files on restart), and a backlog bigger than one 64 MiB sync pass (the
 //! daemon frozen with SIGSTOP while the application commits ~150 MB in 1 MB
 //! transactions: the passes are cut at commit boundaries and the restore matches).
@@ -63,6 +63,24 @@ fn relative_paths_and_once() {
     assert_eq!(assert_l0_contiguous(&replica), max_l0_txid(&replica));
     let want = db_state(&cwd.join("app.db"));
     assert_restore_equals(&replica, cwd, "after second -once", &want);
+
+    // Output piped into a reader that has already gone: a quiet end (SIGPIPE), no panic.
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(r#""$0" ltx -level all "file://$1" | true; echo "status ${PIPESTATUS[0]}""#)
+        .arg(litestream_bin())
+        .arg(&replica)
+        .output()
+        .expect("run bash");
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert!(!err.contains("panicked"), "ltx into a closed pipe: {err}");
+    assert!(
+        out.contains("status 0") || out.contains("status 141"),
+        "ltx into a closed pipe: {out} {err}"
+    );
 }
 
 #[test]

@@ -27,6 +27,15 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rest = args.get(1..).unwrap_or(&[]);
+    if args.first().map(String::as_str) != Some("replicate") {
+        // Rust ignores SIGPIPE, so `litestream ltx URL | head` would panic on its next
+        // print; a CLI command should end quietly like other Unix tools (and Go's). The
+        // daemon keeps ignoring it: a client hanging up must not kill it.
+        // SAFETY: plain syscall at startup, before any thread exists.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let result = match args.first().map(String::as_str) {
         Some("version") => {
             if rest.iter().any(|a| a.trim_start_matches('-') == "verbose") {
