@@ -17,6 +17,8 @@ pub(crate) struct Ctx<'a> {
     pub location: &'a str,
     /// Object key, when the request is about one object.
     pub key: Option<&'a str>,
+    /// The configured endpoint (empty for AWS), named when it cannot be reached.
+    pub endpoint: &'a str,
 }
 
 impl Ctx<'_> {
@@ -101,7 +103,7 @@ pub(crate) fn classify(
     };
     let target = ctx.target();
     if is_transient(status, &e.code) {
-        return StoreFail::Transient(format!("s3 {} {target}: {said} (will retry)", ctx.op));
+        return StoreFail::Transient(format!("s3 {} {target}: {said}", ctx.op));
     }
     let region = if e.region.is_empty() {
         region_header.unwrap_or_default().to_string()
@@ -162,11 +164,12 @@ pub(crate) fn transport(ctx: &Ctx<'_>, err: &ureq::Error) -> StoreFail {
         ureq::Error::HostNotFound => "host not found".to_string(),
         other => other.to_string(),
     };
-    StoreFail::Transient(format!(
-        "s3 {} {}: {what} (will retry)",
-        ctx.op,
-        ctx.target()
-    ))
+    let via = if ctx.endpoint.is_empty() {
+        String::new()
+    } else {
+        format!(" (endpoint {})", ctx.endpoint)
+    };
+    StoreFail::Transient(format!("s3 {} {}{via}: {what}", ctx.op, ctx.target()))
 }
 
 /// Classify a local file problem while uploading (not a store failure, but the core only

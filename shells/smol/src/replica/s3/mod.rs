@@ -142,6 +142,7 @@ impl Inner {
             bucket: &self.opts.bucket,
             location,
             key,
+            endpoint: self.opts.endpoint.as_deref().unwrap_or(""),
         }
     }
 

@@ -68,6 +68,7 @@ impl ResumingReader {
             bucket: &self.inner.opts.bucket,
             location: &location,
             key: Some(&self.key),
+            endpoint: self.inner.opts.endpoint.as_deref().unwrap_or(""),
         };
         let url = self.inner.signer.get(&self.key);
         let mut headers = Vec::new();
@@ -87,7 +88,7 @@ impl ResumingReader {
         let resp = http::check(&ctx, resp)?;
         let Some(total) = total_len(&resp, if status == 206 { self.offset } else { 0 }) else {
             return Err(StoreFail::Transient(format!(
-                "s3 GET s3://{}/{}: response without a length (will retry)",
+                "s3 GET s3://{}/{}: response without a length",
                 self.inner.opts.bucket, self.key
             )));
         };

@@ -46,12 +46,19 @@ pub(crate) fn endpoint_url(opts: &S3Options) -> Result<Url, String> {
         }
         _ => format!("https://s3.{}.amazonaws.com", opts.region_or_default()),
     };
-    Url::parse(&raw).map_err(|e| {
+    let url = Url::parse(&raw).map_err(|e| {
         format!(
             "s3 replica {}: bad endpoint {raw:?}: {e}: use a URL like https://host:port",
             opts.location()
         )
-    })
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "s3 replica {}: bad endpoint {raw:?}: the scheme must be http or https: use a URL like https://host:port",
+            opts.location()
+        ));
+    }
+    Ok(url)
 }
 
 /// Path style when forced, or when the endpoint host is an IP address (virtual-host names

@@ -91,6 +91,13 @@ fn urls_match_rusty_s3_for_both_styles() {
         sign::endpoint_url(&o).expect("url").as_str(),
         "https://storage.example.com/"
     );
+    // Another scheme is refused, naming the endpoint.
+    let o = opts_for(Some("ftp://127.0.0.1:9"), true);
+    let e = sign::endpoint_url(&o).expect_err("ftp endpoint");
+    assert!(
+        e.contains("\"ftp://127.0.0.1:9\"") && e.contains("http or https"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -185,6 +192,7 @@ fn error_documents_are_classified() {
         bucket: "b",
         location: "s3://b/db",
         key: Some("db/0000/x.ltx"),
+        endpoint: "",
     };
     let doc = |code: &str| {
         format!(
