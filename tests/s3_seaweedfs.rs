@@ -301,6 +301,11 @@ fn server_restart_mid_replication_is_survived() {
         delays.windows(2).all(|w| w[1] > w[0]),
         "retry delays do not grow: {delays:?}"
     );
+    assert!(
+        log.lines()
+            .any(|l| l.contains("level=INFO") && l.contains("replica sync recovered after")),
+        "the recovery is not logged:\n{log}"
+    );
     assert_no_secret(&log, &s3.secret_key);
     let want = db_state(&db);
     assert_s3_restore_equals(&url, &env, &tmp.path().join("restored.db"), &want);

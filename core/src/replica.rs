@@ -48,6 +48,9 @@ impl Backoff {
     }
 }
 
+/// Shortest wait after a failure retrying cannot fix (refused credentials, no bucket).
+pub const PERMANENT_RETRY: Duration = Duration::from_secs(30);
+
 /// What the replica lane is doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Inflight {
@@ -189,6 +192,13 @@ impl ReplicaLane {
                 self.failures += 1;
                 let permanent = matches!(e, StoreFail::Forbidden(_));
                 let delay = self.backoff.next_delay();
+                // Refused credentials or a bad bucket will not fix themselves in a second:
+                // retry slowly, so the log and the store see one attempt per half minute.
+                let delay = if permanent {
+                    delay.max(PERMANENT_RETRY)
+                } else {
+                    delay
+                };
                 self.retry_at = Some(now + delay);
                 let message = e.message().to_string();
                 self.last_error = Some(message.clone());
@@ -286,6 +296,10 @@ mod tests {
             1,
             Completion::ObjectsListed(Err(StoreFail::Forbidden("denied".into()))),
         );
-        assert_eq!(lane.deadline(), Some(Mono(3_000_000_000)), "delay doubled");
+        assert_eq!(
+            lane.deadline(),
+            Some(Mono(1_000_000_000) + PERMANENT_RETRY),
+            "a refusal waits the permanent-failure delay"
+        );
     }
 }

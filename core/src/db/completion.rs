@@ -33,14 +33,24 @@ impl Db {
         }
         if lane == Lane::Replica {
             let local = self.local_txid();
-            match self.replica.on_completion(now, wall, local, c) {
+            let failed_before = self.replica.failures;
+            let event = self.replica.on_completion(now, wall, local, c);
+            if failed_before > 0 && self.replica.failures == 0 {
+                // The ERROR line of the outage needs its end at the same level.
+                em.log(
+                    Level::Info,
+                    Some(&self.settings.paths.db),
+                    format!("replica sync recovered after {failed_before} failed attempts"),
+                );
+            }
+            match event {
                 LaneEvent::Failed {
                     message,
                     permanent,
                     retry_in,
                 } => {
                     let hint = if permanent {
-                        " (not retried quickly: fix the credentials or permissions)"
+                        " (the configuration or permissions must change: retrying slowly)"
                     } else {
                         ""
                     };
@@ -60,6 +70,7 @@ impl Db {
                             retry_in.as_secs_f64()
                         ),
                     );
+                    self.waiters.fail_replica(id, &message, em);
                 }
                 LaneEvent::Uploaded(t) => em.log(
                     Level::Debug,

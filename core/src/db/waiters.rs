@@ -124,6 +124,18 @@ impl Waiters {
         });
     }
 
+    /// Fail every waiter whose local pass is done and who waits for the replica: an
+    /// upload failed (as Litestream's `/sync` with `wait` does; the caller may retry).
+    pub fn fail_replica(&mut self, db: DbId, msg: &str, em: &mut Emitter) {
+        self.list.retain(|w| {
+            if !w.wait_replica || w.local_done.is_none() {
+                return true;
+            }
+            answer(em, db, w, Err(format!("sync replica: {msg}")));
+            false
+        });
+    }
+
     /// Fail every waiter (database stopped or removed).
     pub fn fail_all(&mut self, db: DbId, msg: &str, em: &mut Emitter) {
         for w in std::mem::take(&mut self.list) {
