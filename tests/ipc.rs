@@ -250,11 +250,14 @@ fn slow_sync_wait_does_not_block_other_requests() {
     let sock = dir.path().join("ls.sock");
     let _d = Daemon::start(&sock, &[db.to_str().unwrap(), &url]);
     let body = format!(r#"{{"path":"{}","wait":true,"timeout":3}}"#, db.display());
-    curl_json(&sock, "/sync", Some(&body), 200);
-    // Replace the replica directory by a regular file: every upload now fails and is
-    // retried, so `/sync` with wait blocks until its timeout.
-    std::fs::remove_dir_all(&replica).expect("remove replica");
-    std::fs::write(&replica, b"x").expect("write");
+    let synced = curl_json(&sock, "/sync", Some(&body), 200);
+    let txid = synced["replicated_txid"].as_u64().expect("replicated_txid");
+    // The next upload's staging file is a FIFO nobody reads: opening it for writing
+    // blocks, so the upload hangs and `/sync` with wait runs into its timeout.
+    let next = litestream_core::ltx::format_filename(txid + 1, txid + 1);
+    let fifo = std::ffi::CString::new(format!("{}/ltx/0/{next}.tmp", replica.display())).unwrap();
+    // SAFETY: plain syscall with a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0, "mkfifo");
     sqlite3(&db, "INSERT INTO t(v) VALUES ('x');");
     let s2 = sock.clone();
     let started = Instant::now();
