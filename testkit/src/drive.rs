@@ -97,6 +97,13 @@ impl Sim {
                 d.inflight.len()
             ));
         }
+        if d.r.poll_timeout() != d.r.poll_timeout_by_scan() {
+            err.get_or_insert(format!(
+                "deadline index says {:?}, a scan of the databases {:?}",
+                d.r.poll_timeout(),
+                d.r.poll_timeout_by_scan()
+            ));
+        }
         if let Some(t) = d.r.poll_timeout() {
             let t = t.max(now);
             if d.ticks.insert(t) {

@@ -6,8 +6,7 @@
 
 mod control;
 
-use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -135,10 +134,13 @@ pub struct Replicator {
     next_db: u64,
     em: Emitter,
     shutting_down: bool,
-    /// `poll_timeout`'s answer while no database changed (`None` = recompute): the
-    /// drive loop asks after every input, and a control-socket query changes nothing, so
-    /// with thousands of databases an O(n) scan per `/txid` would dominate its cost.
-    next_deadline: Cell<Option<Option<Mono>>>,
+    /// Every database's next deadline, ordered: the drive loop asks for the earliest after
+    /// every input and a tick advances only the due ones, so with thousands of databases
+    /// neither may scan them all. Kept in step by [`Replicator::reindex`] after each
+    /// change to a database.
+    deadlines: BTreeSet<(Mono, DbId)>,
+    /// The entry of each database in `deadlines`.
+    deadline_of: BTreeMap<DbId, Mono>,
 }
 
 impl Replicator {
@@ -152,13 +154,13 @@ impl Replicator {
             next_db: 0,
             em: Emitter::default(),
             shutting_down: false,
-            next_deadline: Cell::new(None),
+            deadlines: BTreeSet::new(),
+            deadline_of: BTreeMap::new(),
         }
     }
 
     /// Register a database and start replicating it.
     pub fn add_db(&mut self, now: Mono, wall: UnixMs, settings: DbSettings) -> DbId {
-        self.next_deadline.set(None);
         let id = self.alloc_id();
         self.insert_db(now, wall, id, settings);
         id
@@ -190,7 +192,6 @@ impl Replicator {
 
     /// (Re)start a stopped database. Returns false if it is unknown or not stopped.
     pub fn start_db(&mut self, now: Mono, wall: UnixMs, id: DbId) -> bool {
-        self.next_deadline.set(None);
         let Some(db) = self.dbs.get_mut(&id) else {
             return false;
         };
@@ -201,12 +202,12 @@ impl Replicator {
         db.last = None;
         db.queue.extend(steps_open());
         db.advance(id, now, wall, &mut self.em);
+        self.reindex(id);
         true
     }
 
     /// Stop a database: final sync, wait for the replica (bounded), close.
     pub fn stop_db(&mut self, now: Mono, wall: UnixMs, id: DbId, timeout: Duration) -> bool {
-        self.next_deadline.set(None);
         let Some(db) = self.dbs.get_mut(&id) else {
             return false;
         };
@@ -231,7 +232,32 @@ impl Replicator {
         db.shutdown_deadline = Some(now + timeout);
         db.retry_at = None;
         db.advance(id, now, wall, &mut self.em);
+        self.reindex(id);
         true
+    }
+
+    /// Bring `id`'s entry in the deadline index up to date (removing it when the database
+    /// is gone or has nothing scheduled).
+    fn reindex(&mut self, id: DbId) {
+        if let Some(old) = self.deadline_of.remove(&id) {
+            self.deadlines.remove(&(old, id));
+        }
+        if let Some(t) = self.dbs.get(&id).and_then(db_deadline) {
+            self.deadlines.insert((t, id));
+            self.deadline_of.insert(id, t);
+        }
+    }
+
+    /// Rebuild the deadline index (after changes that may have touched any database).
+    fn reindex_all(&mut self) {
+        self.deadlines.clear();
+        self.deadline_of.clear();
+        for (id, db) in &self.dbs {
+            if let Some(t) = db_deadline(db) {
+                self.deadlines.insert((t, *id));
+                self.deadline_of.insert(*id, t);
+            }
+        }
     }
 
     /// Feed one input.
@@ -250,9 +276,6 @@ impl Replicator {
                 ..
             }
         );
-        if !query {
-            self.next_deadline.set(None);
-        }
         let scope = match input {
             Input::Tick => Scope::Due,
             Input::WalChanged(id) => {
@@ -263,7 +286,9 @@ impl Replicator {
             }
             Input::Completed { op, result } => match self.em.ops.remove(&op) {
                 Some((_, Lane::Control(req))) => {
+                    // Registration and removal complete here: any database may change.
                     self.control_completed(now, wall, req, result);
+                    self.reindex_all();
                     Scope::None
                 }
                 Some((id, lane)) => {
@@ -298,18 +323,19 @@ impl Replicator {
                 Scope::All
             }
         };
+        let all = matches!(scope, Scope::All);
         let ids: Vec<DbId> = match scope {
             Scope::None => return,
             Scope::One(id) => vec![id],
             Scope::All => self.dbs.keys().copied().collect(),
             Scope::Due => self
-                .dbs
-                .iter()
-                .filter(|(_, db)| db_deadline(db).is_some_and(|t| t <= now))
-                .map(|(id, _)| *id)
+                .deadlines
+                .range(..=(now, DbId(u64::MAX)))
+                .map(|(_, id)| *id)
                 .collect(),
         };
         let mut closed = Vec::new();
+        let ids_advanced = ids.clone();
         for id in ids {
             let Some(db) = self.dbs.get_mut(&id) else {
                 continue;
@@ -327,6 +353,13 @@ impl Replicator {
         for id in closed {
             self.closed(id);
         }
+        if all {
+            self.reindex_all();
+        } else {
+            for id in ids_advanced {
+                self.reindex(id);
+            }
+        }
     }
 
     /// Ask for a sync of database `id`: a WAL → LTX pass that starts after this call, and
@@ -342,7 +375,6 @@ impl Replicator {
         wait_replica: bool,
         timeout: Option<Duration>,
     ) -> Result<(), SyncRefused> {
-        self.next_deadline.set(None);
         let Some(db) = self.dbs.get_mut(&id) else {
             return Err(SyncRefused::NotFound);
         };
@@ -360,6 +392,7 @@ impl Replicator {
         });
         db.sync_wanted = true;
         db.advance(id, now, wall, &mut self.em);
+        self.reindex(id);
         Ok(())
     }
 
@@ -370,12 +403,14 @@ impl Replicator {
 
     /// When to send the next `Tick` if nothing else happens.
     pub fn poll_timeout(&self) -> Option<Mono> {
-        if let Some(cached) = self.next_deadline.get() {
-            return cached;
-        }
-        let t = self.dbs.values().filter_map(db_deadline).min();
-        self.next_deadline.set(Some(t));
-        t
+        self.deadlines.first().map(|(t, _)| *t)
+    }
+
+    /// [`Replicator::poll_timeout`] computed by scanning every database: the deadline
+    /// index must always agree with it (the testkit checks after every step).
+    #[doc(hidden)]
+    pub fn poll_timeout_by_scan(&self) -> Option<Mono> {
+        self.dbs.values().filter_map(db_deadline).min()
     }
 
     /// Write a snapshot of database `id` now; answered with `Output::SyncDone { ticket }`.
@@ -386,13 +421,13 @@ impl Replicator {
         id: DbId,
         ticket: u64,
     ) -> Result<(), SyncRefused> {
-        self.next_deadline.set(None);
         let db = self.dbs.get_mut(&id).ok_or(SyncRefused::NotFound)?;
         if db.lifecycle != Lifecycle::Open {
             return Err(SyncRefused::NotOpen);
         }
         db.maintenance.force_snapshot(ticket);
         db.advance(id, now, wall, &mut self.em);
+        self.reindex(id);
         Ok(())
     }
 

@@ -296,7 +296,7 @@ impl Daemon {
                     }
                 }
                 Output::Execute { op, cmd } => {
-                    if std::env::var_os("LITESTREAM_TRACE").is_some() {
+                    if trace_enabled() {
                         eprintln!("exec {op:?} {cmd:?}");
                     }
                     let res = self.res.clone();
@@ -310,6 +310,12 @@ impl Daemon {
             }
         }
     }
+}
+
+/// `LITESTREAM_TRACE` set: print every IO command (read once; this runs per command).
+fn trace_enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("LITESTREAM_TRACE").is_some())
 }
 
 fn no_replica(id: DbId) -> litestream_core::io::StoreFail {
