@@ -27,7 +27,9 @@
 //!
 //! **Writer throughput**: the same writer commits as fast as it can for a few seconds
 //! into a fresh database, alternately without and with the daemon attached (3 runs
-//! each, medians). Target: slowdown ≤ 5 %.
+//! each, medians). Target: slowdown ≤ 5 %. The daemon's CPU use during each run is
+//! printed; `LAG_PAUSE=1` freezes the daemon (SIGSTOP) after its first sync, which
+//! leaves only the cost of its open read transaction on the writer.
 //!
 //! Figures are printed; the bench never fails on a missed target.
 
@@ -170,8 +172,12 @@ fn throughput(with_daemon: bool, dur: Duration) -> f64 {
     let mut daemon = with_daemon.then(|| {
         let mut d = Daemon::start(&db, &tmp.path().join("replica"), &tmp.path().join("d.log"));
         d.wait_caught_up(Duration::from_secs(20));
+        if std::env::var_os("LAG_PAUSE").is_some() {
+            d.pause();
+        }
         d
     });
+    let cpu0 = daemon.as_ref().and_then(|d| d.pid()).map(cpu_secs);
     let start = Instant::now();
     let mut k = 0u64;
     while start.elapsed() < dur {
@@ -179,12 +185,35 @@ fn throughput(with_daemon: bool, dur: Duration) -> f64 {
         k += 1;
     }
     let rate = k as f64 / start.elapsed().as_secs_f64();
+    if let (Some(c0), Some(pid)) = (cpu0, daemon.as_ref().and_then(|d| d.pid())) {
+        println!(
+            "  daemon CPU while the writer ran: {:.0} % of one core",
+            (cpu_secs(pid) - c0) / start.elapsed().as_secs_f64() * 100.0
+        );
+    }
     if let Some(d) = daemon.as_mut() {
+        if std::env::var_os("LAG_PAUSE").is_some() {
+            d.resume();
+        }
         if d.stop_within(Duration::from_secs(10)).is_none() {
             println!("  (daemon still running 10 s after SIGTERM: killed; see the shutdown bug)");
         }
     }
     rate
+}
+
+/// User + system CPU seconds of process `pid` (from `/proc/PID/stat`).
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / hz
 }
 
 fn main() {

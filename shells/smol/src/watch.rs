@@ -64,6 +64,7 @@ impl WalWatcher {
     }
 
     fn run(self, tx: smol::channel::Sender<Event>) {
+        const COALESCE: std::time::Duration = std::time::Duration::from_millis(1);
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             // SAFETY: buf is valid for buf.len() bytes.
@@ -105,6 +106,10 @@ impl WalWatcher {
                     return;
                 }
             }
+            // A busy writer makes an event per write(): let the next ones gather for a
+            // moment so the daemon is woken about a thousand times a second at most, not
+            // once per frame. The first change after a quiet spell still goes out at once.
+            std::thread::sleep(COALESCE);
         }
     }
 }
