@@ -15,8 +15,8 @@ use litestream_core::ltx;
 use litestream_e2e::faultproxy::{FaultProxy, Faults};
 use litestream_e2e::seaweedfs::SeaweedFs;
 use litestream_e2e::{
-    db_state, decode_ltx, integrity_check, litestream_bin, ltx_files, rfc3339_now, sqlite3,
-    tempdir, Daemon, DbState, Rng,
+    db_state, decode_ltx, integrity_check, list_l0_url, litestream_bin, ltx_files, rfc3339_now,
+    sqlite3, tempdir, Daemon, DbState, Rng,
 };
 
 /// `litestream restore -o OUT [extra…] URL` with `env`.
@@ -373,23 +373,7 @@ fn writes_through_a_faulty_proxy_lose_nothing() {
     );
     // The L0 chain in S3 is contiguous from 1 to the final TXID (no duplicate, no gap),
     // read directly from the server, not through the proxy.
-    let list = Command::new(litestream_bin())
-        .args(["ltx", "-json", &s3.url("app")])
-        .envs(s3.env().iter().map(|(k, v)| (k, v)))
-        .output()
-        .unwrap();
-    assert!(list.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
-    let mut ranges: Vec<(u64, u64)> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let t = |k: &str| u64::from_str_radix(f[k].as_str().unwrap(), 16).unwrap();
-            (t("min_txid"), t("max_txid"))
-        })
-        .collect();
-    ranges.sort();
+    let ranges = list_l0_url(&s3.url("app"), &s3.env()).expect("list the replica");
     assert_eq!(ranges.last().map(|r| r.1), Some(txid));
     for w in ranges.windows(2) {
         assert_eq!(
@@ -440,14 +424,9 @@ fn replica_of_over_1000_objects_lists_and_restores() {
     drop(conn);
     let txid = d.wait_caught_up(Duration::from_secs(60));
     assert!(d.stop(Duration::from_secs(30)).success());
-    let list = Command::new(litestream_bin())
-        .args(["ltx", "-json", &url])
-        .envs(s3.env().iter().map(|(k, v)| (k, v)))
-        .output()
-        .unwrap();
-    assert!(list.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
-    let count = v.as_array().map_or(0, Vec::len);
+    let count = list_l0_url(&url, &s3.env())
+        .expect("list the replica")
+        .len();
     assert!(count > 1_000, "level 0 lists {count} objects, want > 1,000");
     assert_eq!(
         count as u64, txid,

@@ -459,21 +459,9 @@ impl Daemon {
         if !self.replica.as_os_str().is_empty() {
             return max_l0_txid(&self.replica);
         }
-        let out = Command::new(litestream_bin())
-            .args(["ltx", "-json", &self.url])
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .output()
-            .expect("run litestream ltx");
-        if !out.status.success() {
-            return 0;
-        }
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        v.as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|f| f["max_txid"].as_str())
-            .filter_map(|t| u64::from_str_radix(t, 16).ok())
-            .max()
+        list_l0_url(&self.url, &self.env)
+            .ok()
+            .and_then(|v| v.iter().map(|r| r.1).max())
             .unwrap_or(0)
     }
 
@@ -585,6 +573,34 @@ pub struct DbState {
     pub sha3: String,
     /// `PRAGMA page_count`.
     pub pages: u64,
+}
+
+/// `(min, max)` TXIDs of a replica's L0 files, sorted, as `litestream ltx -json URL`
+/// lists them with `env` added to its environment; `Err` with its stderr when it fails.
+pub fn list_l0_url(url: &str, env: &[(String, String)]) -> Result<Vec<(u64, u64)>, String> {
+    let out = Command::new(litestream_bin())
+        .args(["ltx", "-json", url])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("run litestream ltx");
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("ltx -json output: {e}"))?;
+    let txid = |f: &serde_json::Value, k: &str| {
+        f[k].as_str()
+            .and_then(|t| u64::from_str_radix(t, 16).ok())
+            .ok_or_else(|| format!("ltx -json: bad {k} in {f}"))
+    };
+    let mut ranges = v
+        .as_array()
+        .ok_or("ltx -json: not an array")?
+        .iter()
+        .map(|f| Ok((txid(f, "min_txid")?, txid(f, "max_txid")?)))
+        .collect::<Result<Vec<_>, String>>()?;
+    ranges.sort();
+    Ok(ranges)
 }
 
 /// `.sha3sum` and page count of a database.
