@@ -6,6 +6,9 @@
 //! `IPC_BENCH_PROFILE=FILE` (CPU profile of the daemon during the `/txid` run).
 //! Each client keeps one HTTP/1.1 keep-alive connection and sends requests back to back.
 
+#[path = "support/benchkit.rs"]
+mod benchkit;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
@@ -115,7 +118,7 @@ fn main() {
     let secs = env("IPC_BENCH_SECS", 5);
     let dir = tempfile::tempdir().expect("tempdir");
     let sock = dir.path().join("ls.sock");
-    let _d = Daemon::start(&sock, &[]);
+    let daemon = Daemon::start(&sock, &[]);
     let t = Instant::now();
     for i in 0..dbs {
         let db = dir.path().join(format!("db{i}.db"));
@@ -133,8 +136,15 @@ fn main() {
         assert_eq!(code, 200, "{}", String::from_utf8_lossy(&b));
     }
     println!("registered {dbs} databases in {:.1?}", t.elapsed());
-    // Let the first sync passes settle.
+    // Let the first sync passes settle, then measure what the idle databases cost.
     std::thread::sleep(Duration::from_secs(3));
+    let pid = daemon.child.id();
+    let (c0, t0) = (benchkit::cpu_secs(pid), std::time::Instant::now());
+    std::thread::sleep(Duration::from_secs(3));
+    println!(
+        "daemon CPU with {dbs} idle databases: {:.1} % of one core",
+        (benchkit::cpu_secs(pid) - c0) / t0.elapsed().as_secs_f64() * 100.0
+    );
     let first = dir.path().join("db0.db");
     // IPC_BENCH_PROFILE=FILE: save a CPU profile of the daemon taken during the /txid run.
     let profiler = std::env::var("IPC_BENCH_PROFILE").ok().map(|out| {

@@ -33,15 +33,15 @@
 //!
 //! Figures are printed; the bench never fails on a missed target.
 
-#[path = "support/lagkit.rs"]
-mod lagkit;
+#[path = "support/benchkit.rs"]
+mod benchkit;
 
 use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use lagkit::{insert, max_marker, median, open_writer, percentile, watch};
+use benchkit::{cpu_secs, insert, max_marker, median, open_writer, percentile, watch};
 use litestream_e2e::{tempdir, Daemon};
 
 fn lag_run(rate: u64, seconds: u64) {
@@ -200,20 +200,6 @@ fn throughput(with_daemon: bool, dur: Duration) -> f64 {
         }
     }
     rate
-}
-
-/// User + system CPU seconds of process `pid` (from `/proc/PID/stat`).
-fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0.0))
-        .collect();
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / hz
 }
 
 fn main() {

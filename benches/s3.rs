@@ -20,8 +20,8 @@
 //!
 //! Figures are printed; the bench never fails on a missed target.
 
-#[path = "support/lagkit.rs"]
-mod lagkit;
+#[path = "support/benchkit.rs"]
+mod benchkit;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -30,7 +30,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use lagkit::{insert, max_marker, median, open_writer, percentile, watch};
+use benchkit::{insert, max_marker, median, open_writer, percentile, watch};
 use litestream_core::ltx;
 use litestream_e2e::seaweedfs::SeaweedFs;
 use litestream_e2e::{meta_dir, sqlite3, tempdir, Daemon};

@@ -319,8 +319,8 @@ impl SyncPass {
                 Completion::Read(r),
             ) => {
                 let bytes = r.map_err(|e| format!("read wal: {}", e.message))?;
-                let eof = bytes.len() < WAL_READ_CHUNK as usize
-                    || offset + bytes.len() as u64 >= self.wal_size;
+                let asked = self.wal_read_len(offset) as usize;
+                let eof = bytes.len() < asked || offset + bytes.len() as u64 >= self.wal_size;
                 let status = scanner.push(&bytes);
                 let offset = offset + bytes.len() as u64;
                 if status == ScanStatus::Finished || eof {
@@ -330,7 +330,7 @@ impl SyncPass {
                 Ok(PassStep::Issue(self.read(
                     &self.paths.wal.clone(),
                     offset,
-                    WAL_READ_CHUNK,
+                    self.wal_read_len(offset),
                 )))
             }
             (

@@ -127,15 +127,25 @@ impl SyncPass {
         self.range_start = cursor.offset();
         self.cursor = Some(cursor);
         let offset = cursor.offset();
-        self.stage = Stage::Scan {
-            scanner: PageMapScanner::new(cursor, limit),
-            offset,
-        };
+        let scanner = PageMapScanner::new(cursor, limit);
+        if offset >= self.wal_size {
+            // Nothing after the last synced frame (the common idle pass): no read, and no
+            // 1 MiB buffer for it.
+            return self.plan(scanner);
+        }
+        self.stage = Stage::Scan { scanner, offset };
         Ok(PassStep::Issue(self.read(
             &self.paths.wal.clone(),
             offset,
-            WAL_READ_CHUNK,
+            self.wal_read_len(offset),
         )))
+    }
+
+    /// Bytes to read from the WAL at `offset`: a chunk, or less up to the size the pass
+    /// saw (a small commit needs a small buffer, not a whole chunk).
+    pub(super) fn wal_read_len(&self, offset: u64) -> u32 {
+        let left = self.wal_size.saturating_sub(offset);
+        u32::try_from(left).map_or(WAL_READ_CHUNK, |l| l.clamp(1, WAL_READ_CHUNK))
     }
 
     pub(super) fn plan(&mut self, scanner: PageMapScanner) -> Result<PassStep, String> {

@@ -1,6 +1,6 @@
-//! Shared pieces of the lag benchmarks (`lag.rs`, `s3.rs`): the marker-writing writer,
-//! an inotify watcher of renamed files, finding the newest marker in an LTX file, and
-//! percentiles.
+//! Shared pieces of the benchmarks (`lag.rs`, `s3.rs`, `ipc.rs`): the marker-writing
+//! writer, an inotify watcher of renamed files, finding the newest marker in an LTX file,
+//! percentiles, and a process's CPU time.
 #![allow(dead_code)]
 
 use std::ffi::CString;
@@ -117,4 +117,18 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
+}
+
+/// User + system CPU seconds of process `pid` (from `/proc/PID/stat`).
+pub fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / hz
 }
