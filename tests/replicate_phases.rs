@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use litestream_e2e::{
     assert_l0_contiguous, assert_restore_equals, db_state, integrity_check, meta_dir, sqlite3,
-    sqlite3_output, tempdir, tmp_files, Daemon, TempDir,
+    sqlite3_output, tempdir, tmp_files, wait_until, Daemon, TempDir,
 };
 
 struct Harness {
@@ -38,8 +38,11 @@ impl Harness {
         let max = assert_l0_contiguous(&self.replica);
         assert_eq!(max, txid, "{phase}: replica max TXID");
         for dir in [&self.replica, &meta_dir(&self.db)] {
+            // A compaction may be writing its staging file right now: it must be gone
+            // soon, not at this instant.
+            let gone = wait_until(Duration::from_secs(10), || tmp_files(dir).is_empty());
             assert!(
-                tmp_files(dir).is_empty(),
+                gone,
                 "{phase}: .tmp files in {}: {:?}",
                 dir.display(),
                 tmp_files(dir)
