@@ -170,9 +170,15 @@ impl ReplicaLane {
             Ok(Some(p)) => {
                 let uploaded = self.pos.is_some();
                 self.pos = Some(p);
-                self.backoff.reset();
-                self.failures = 0;
-                self.last_error = None;
+                // A listing that still leaves files to upload proves nothing about uploads:
+                // only an upload, or a replica found up to date, ends a run of failures (or
+                // a replica that lists but refuses writes would retry every second and
+                // "recover" after each attempt).
+                if uploaded || p >= local_pos {
+                    self.backoff.reset();
+                    self.failures = 0;
+                    self.last_error = None;
+                }
                 if p >= local_pos {
                     self.last_sync_at = Some(wall);
                 }
