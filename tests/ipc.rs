@@ -366,3 +366,28 @@ fn pprof_routes_and_cpu_profile_read_by_go_tool_pprof() {
         "no litestream function in:\n{top}"
     );
 }
+
+#[test]
+fn registering_a_symlink_to_a_database_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("app.db");
+    create_db(&db);
+    let alias = dir.path().join("alias.db");
+    std::os::unix::fs::symlink(&db, &alias).expect("symlink");
+    let url = format!("file://{}/replica", dir.path().display());
+    let sock = dir.path().join("ls.sock");
+    let _d = Daemon::start(&sock, &[db.to_str().unwrap(), &url]);
+    let body = format!(r#"{{"path":"{}","replica_url":"{url}2"}}"#, alias.display());
+    let (code, text) = curl_post(&sock, "/register", &body);
+    assert_eq!(code, 400, "{text}");
+    assert!(
+        text.contains("symbolic link") && text.contains(&db.display().to_string()),
+        "{text}"
+    );
+    // The real database still replicates.
+    sqlite3(&db, "INSERT INTO t(v) VALUES ('after');");
+    let sync = format!(r#"{{"path":"{}","wait":true,"timeout":10}}"#, db.display());
+    let v = curl_json(&sock, "/sync", Some(&sync), 200);
+    assert!(v["txid"].as_u64() >= Some(2), "{v}");
+    assert_eq!(v["replicated_txid"], v["txid"], "{v}");
+}

@@ -187,6 +187,15 @@ async fn handle(
     let response = match api::route(&method, &path, &query, &body) {
         Err(r) => r,
         Ok(Request::Pprof { name, query }) => crate::pprof::serve(&name, &query).await,
+        Ok(Request::Register { path, .. }) if symlink_target(&path).is_some() => {
+            let target = symlink_target(&path).unwrap_or_default();
+            Response::error(
+                400,
+                format!(
+                    "{path} is a symbolic link to {target}: register the database by its real path (two replicators on one file would break each other's locks)"
+                ),
+            )
+        }
         Ok(request) => forward(request, &tx).await,
     };
     let mut r = to_http(response);
@@ -194,6 +203,15 @@ async fn handle(
         r.insert_header("Connection", "close");
     }
     Ok(r)
+}
+
+/// Where `path` points when it is a symbolic link.
+fn symlink_target(path: &str) -> Option<String> {
+    let p = Path::new(path);
+    if !std::fs::symlink_metadata(p).ok()?.file_type().is_symlink() {
+        return None;
+    }
+    Some(std::fs::canonicalize(p).map_or_else(|_| "?".into(), |t| t.display().to_string()))
 }
 
 /// Send a request to the drive loop and wait for its answer.
