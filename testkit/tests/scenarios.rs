@@ -302,3 +302,38 @@ fn commits_faster_than_the_pass_gap_share_passes() {
         "without a gap: {every} files, with: {coalesced}"
     );
 }
+
+/// Our own checkpoints restart the WAL again and again, and the file keeps stale frames of
+/// older generations past the live ones: each restart must still be followed
+/// incrementally, never by a full snapshot.
+#[test]
+fn our_checkpoint_restarts_never_cost_a_snapshot() {
+    run(
+        |s| {
+            started(s)?;
+            s.sync_ok()?;
+            let mut salts = s.writer.salts();
+            let mut restarts = 0;
+            for _ in 0..30 {
+                s.commit(8)?;
+                s.sync_ok()?;
+                s.run_for(Duration::from_millis(300))?;
+                if s.writer.salts() != salts {
+                    restarts += 1;
+                    salts = s.writer.salts();
+                }
+            }
+            assert!(restarts >= 5, "only {restarts} WAL restarts");
+            let files = s.local_files();
+            assert!(files[0].snapshot, "{files:?}");
+            assert!(files[1..].iter().all(|f| !f.snapshot), "{files:?}");
+            assert!(s.restore_matches_head());
+            Ok(())
+        },
+        {
+            let mut cfg = SimConfig::scripted(21);
+            cfg.settings.checkpoint.min_pages = 16;
+            Sim::new(cfg)
+        },
+    );
+}

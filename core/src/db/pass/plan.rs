@@ -281,7 +281,11 @@ impl SyncPass {
             synced_offset,
             wal_size: self.wal_size,
             limited: self.limited,
-            synced_to_wal_end: synced_offset == self.wal_size,
+            // Every committed frame of this generation the file held was consumed. Not
+            // `synced_offset == wal_size`: after a restart the file keeps stale frames of
+            // older generations past the live ones, and that test would turn the next of
+            // our own checkpoints into a full snapshot.
+            synced_to_wal_end: !self.limited,
             salts,
         }
     }

@@ -51,7 +51,8 @@ pub struct PassOutcome {
     pub wal_size: u64,
     /// The pass stopped at the byte limit before the WAL's end.
     pub limited: bool,
-    /// The synced offset equals the WAL file size.
+    /// Every committed frame the WAL held when the pass read it was consumed (the pass was
+    /// not cut by the byte limit).
     pub synced_to_wal_end: bool,
     /// Salts of the WAL generation that was read.
     pub salts: Salts,
