@@ -56,6 +56,12 @@ pub enum SqliteCmd {
     /// Release the read transaction, run `PRAGMA wal_checkpoint(MODE)`, take the read
     /// transaction again. Answers [`SqliteDone::Checkpointed`].
     Checkpoint(CheckpointMode),
+    /// Start a second read transaction while the first is still held (first half of
+    /// moving the read transaction forward without ever releasing the WAL).
+    BeginNextRead,
+    /// End the older read transaction; the one from [`SqliteCmd::BeginNextRead`] takes
+    /// its place. Nothing to do without one.
+    EndPrevRead,
     /// Release the read transaction and close every connection.
     Close,
 }

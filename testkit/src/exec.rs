@@ -132,6 +132,14 @@ impl Sim {
                 .writer
                 .daemon_checkpoint(&mut self.fs, &mut self.rng, *mode, wall)
                 .map(|busy| SqliteDone::Checkpointed { busy }),
+            SqliteCmd::BeginNextRead => {
+                self.writer.daemon_begin_next_read();
+                Ok(SqliteDone::Done)
+            }
+            SqliteCmd::EndPrevRead => {
+                self.writer.daemon_end_prev_read();
+                Ok(SqliteDone::Done)
+            }
             SqliteCmd::Close => {
                 self.writer.daemon_gone();
                 Ok(SqliteDone::Done)

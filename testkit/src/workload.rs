@@ -234,7 +234,7 @@ impl Sim {
                 );
             }
         }
-        if self.writer.daemon_read.is_some() || self.writer.barrier {
+        if self.writer.daemon_reads() || self.writer.barrier {
             return Err(
                 self.fail("shutdown finished but the daemon still holds SQLite locks".into())
             );

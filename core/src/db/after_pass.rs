@@ -9,6 +9,9 @@ use crate::io::{CheckpointMode, SqliteCmd};
 use crate::ltx;
 use crate::time::{Mono, UnixMs};
 
+/// Shortest time between two checkpoint cycles while the WAL restarts after each.
+pub const MIN_CYCLE_GAP: std::time::Duration = std::time::Duration::from_millis(100);
+
 impl Db {
     pub(super) fn pass_done(
         &mut self,
@@ -36,6 +39,7 @@ impl Db {
             );
         }
         self.last = Some(o.last.clone());
+        self.last_pass_wal_bytes = o.synced_offset.saturating_sub(self.synced_offset);
         self.synced_offset = o.synced_offset;
         self.synced_to_wal_end = o.synced_to_wal_end;
         self.last_error = None;
@@ -46,10 +50,19 @@ impl Db {
             return;
         }
         self.waiters.last_full_pass = self.current_pass;
-        // Checkpoints run at most once per monitor interval: a reader that keeps the WAL
-        // from restarting would otherwise turn every pass (each woken by the previous
-        // checkpoint's own `_litestream_seq` write) into another checkpoint.
-        if !checkpoint || now < self.checkpoint_not_before {
+        // While a reader keeps the WAL from restarting, checkpoints run at most once per
+        // monitor interval: otherwise every pass (each woken by the previous checkpoint's
+        // own `_litestream_seq` write) would be another checkpoint. Once the WAL has
+        // restarted since the last cycle nothing pins it, and the next cycle may come
+        // sooner, but not sooner than MIN_CYCLE_GAP: each cycle blocks the application
+        // for a few milliseconds, while a WAL a few thousand pages long costs it little.
+        let restarted = self.checkpoint_salts.is_some_and(|s| s != o.salts);
+        let earliest = if restarted {
+            self.checkpoint_queued_at + MIN_CYCLE_GAP
+        } else {
+            self.checkpoint_not_before
+        };
+        if !checkpoint || now < earliest {
             return;
         }
         let inputs = CheckpointInputs {
@@ -67,6 +80,8 @@ impl Db {
                 .monitor_interval
                 .unwrap_or(std::time::Duration::from_secs(1));
             self.checkpoint_not_before = self.checkpoint_not_before.max(now + period);
+            self.checkpoint_salts = Some(o.salts);
+            self.checkpoint_queued_at = now;
         }
         let salts_before = (o.salts.salt1, o.salts.salt2);
         let mut steps = Vec::new();
@@ -77,9 +92,10 @@ impl Db {
                     Step::Pass { checkpoint: false },
                     Step::Sqlite(SqliteCmd::Checkpoint(CheckpointMode::Passive)),
                     Step::Sqlite(SqliteCmd::EndWriteBarrier),
-                    Step::Pass { checkpoint: false },
                 ]),
                 CheckpointMode::Truncate if modes.len() > 1 => {
+                    // A pass first, to see whether the PASSIVE cycle restarted the WAL.
+                    steps.push(Step::Pass { checkpoint: false });
                     steps.push(Step::TruncateUnlessRestarted { salts_before })
                 }
                 CheckpointMode::Truncate | CheckpointMode::Restart => {
@@ -100,6 +116,9 @@ impl Db {
             .any(|s| *s == Step::Sqlite(SqliteCmd::EndWriteBarrier));
         self.queue.clear();
         self.pass = None;
+        // The failed step may have released the read transaction (a checkpoint that could
+        // not take it back): from here on a WAL restart proves nothing about what we synced.
+        self.synced_to_wal_end = false;
         if barrier {
             // Never leave the application blocked behind our write barrier.
             self.queue

@@ -3,6 +3,14 @@
 //! The daemon never loses frames to a checkpoint: every checkpoint it runs is preceded by
 //! a full sync pass, PASSIVE ones hold a write barrier so nothing can be appended unseen,
 //! and a TRUNCATE (which cannot hold the barrier) is followed by a snapshot.
+//!
+//! Where we differ from Litestream, for a busy application's sake (see `after_pass.rs`
+//! and the shell's `sqlite.rs`): the barrier is tried for a few milliseconds at most and
+//! retried after the next pass instead of waiting out the busy timeout with replication
+//! stalled; cycles that restart the WAL come at most every `MIN_CYCLE_GAP`; and after a
+//! cycle the read transaction is moved onto the new WAL generation, so that SQLite gives
+//! it a frame mark rather than the "database file only" mark, which would make every one
+//! of the application's autocheckpoints fail after sorting the whole WAL index.
 
 use std::time::Duration;
 

@@ -293,12 +293,28 @@ impl Db {
                             Some(&paths.db),
                             format!("checkpoint {} {what}", mode.as_str()),
                         );
+                        if busy && *mode == CheckpointMode::Passive {
+                            // Another checkpointer held SQLite's checkpoint lock: not a
+                            // pinned WAL, so try again after the next pass.
+                            self.checkpoint_not_before = now;
+                        }
                         if busy && *mode == CheckpointMode::Truncate {
                             // Nothing was truncated: the WAL continues, no snapshot needed;
                             // a reader pins the WAL, so do not wait on it again soon.
                             self.queue.retain(|s| !matches!(s, Step::MarkSnapshot(_)));
                             self.checkpoint_not_before = now + TRUNCATE_BUSY_BACKOFF;
                         }
+                        Ok(())
+                    }
+                    (SqliteCmd::EndWriteBarrier, Ok(_)) => {
+                        self.advance_read = true;
+                        Ok(())
+                    }
+                    (SqliteCmd::BeginNextRead, Err(msg)) => {
+                        // Only an optimisation: keep the read transaction we have.
+                        self.queue
+                            .retain(|s| *s != Step::Sqlite(SqliteCmd::EndPrevRead));
+                        em.log(Level::Debug, Some(&paths.db), msg);
                         Ok(())
                     }
                     (SqliteCmd::Checkpoint(_), Err(_)) | (SqliteCmd::BeginWriteBarrier, Err(_))
@@ -310,6 +326,11 @@ impl Db {
                             matches!(s, Step::Sqlite(SqliteCmd::EndWriteBarrier))
                                 && cmd != SqliteCmd::BeginWriteBarrier
                         });
+                        if cmd == SqliteCmd::BeginWriteBarrier {
+                            // A busy writer, not a pinned WAL: try again after the next
+                            // pass rather than after the rate limit's full interval.
+                            self.checkpoint_not_before = now;
+                        }
                         em.log(
                             Level::Debug,
                             Some(&paths.db),

@@ -94,6 +94,15 @@ pub struct DbSettings {
 /// daemon to a few hundred passes per second per database under a flat-out writer.
 pub const DEFAULT_MIN_PASS_GAP: Duration = Duration::from_millis(5);
 
+/// A pass that synced at least this much WAL means the application writes flat out
+/// (about 50 MB/s at the default gap): the next pass waits [`LOADED_GAP_FACTOR`] times
+/// the gap. Fewer, larger L0 files then cost the daemon (and the disk the application
+/// shares with it) less per transaction, at the price of a little more lag under a
+/// load where a few milliseconds matter least.
+pub const LOADED_PASS_BYTES: u64 = 256 * 1024;
+/// How much longer the gap is after a pass of [`LOADED_PASS_BYTES`] or more.
+pub const LOADED_GAP_FACTOR: u32 = 4;
+
 impl DbSettings {
     /// Litestream's defaults for a database at `db`.
     pub fn with_defaults(db: PathBuf) -> DbSettings {
@@ -155,6 +164,16 @@ pub struct Db {
     pub(crate) local_max_hint: Option<u64>,
     pub(crate) current_pass: u64,
     pub(crate) checkpoint_not_before: Mono,
+    /// WAL salts when the last checkpoint cycle was queued: a WAL that restarted since
+    /// shows that no reader pins it, so the next cycle need not wait out the rate limit.
+    pub(crate) checkpoint_salts: Option<crate::wal::Salts>,
+    /// Our checkpoint left the read transaction on a fully backfilled WAL: move it at the
+    /// next pass (see `SqliteCmd::BeginNextRead`).
+    pub(crate) advance_read: bool,
+    /// When the last checkpoint cycle was queued.
+    pub(crate) checkpoint_queued_at: Mono,
+    /// WAL bytes the last pass synced.
+    pub(crate) last_pass_wal_bytes: u64,
     pub(crate) sqlite_open: bool,
     pub(crate) waiting_for_file: bool,
     pub(crate) just_closed: bool,
@@ -181,6 +200,10 @@ impl Db {
             id,
             current_pass: 0,
             checkpoint_not_before: Mono(0),
+            checkpoint_salts: None,
+            advance_read: false,
+            checkpoint_queued_at: Mono(0),
+            last_pass_wal_bytes: 0,
             sqlite_open: false,
             waiting_for_file: false,
             just_closed: false,

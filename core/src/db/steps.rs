@@ -78,7 +78,12 @@ impl Db {
         self.retry_at = None;
         if self.queue.is_empty() && self.lifecycle == Lifecycle::Open {
             let due = self.next_sync_at.is_some_and(|t| now >= t);
-            let earliest = self.last_pass_start.map(|t| t + self.settings.min_pass_gap);
+            let gap = if self.last_pass_wal_bytes >= super::LOADED_PASS_BYTES {
+                self.settings.min_pass_gap * super::LOADED_GAP_FACTOR
+            } else {
+                self.settings.min_pass_gap
+            };
+            let earliest = self.last_pass_start.map(|t| t + gap);
             if let Some(e) = earliest.filter(|e| self.sync_wanted && !due && now < *e) {
                 // Too soon after the last pass: let more commits gather; the deadline
                 // brings the pass.
@@ -87,7 +92,18 @@ impl Db {
                 self.sync_wanted = false;
                 self.last_pass_start = Some(now);
                 self.next_sync_at = self.settings.monitor_interval.map(|i| now + i);
-                self.queue.push_back(Step::Pass { checkpoint: true });
+                if std::mem::take(&mut self.advance_read) {
+                    // Move the read transaction onto the new WAL generation (see
+                    // `SqliteCmd::BeginNextRead`); the pass in between syncs every frame
+                    // the new one may let a checkpoint copy before the old one ends.
+                    self.queue.extend([
+                        Step::Sqlite(SqliteCmd::BeginNextRead),
+                        Step::Pass { checkpoint: false },
+                        Step::Sqlite(SqliteCmd::EndPrevRead),
+                    ]);
+                } else {
+                    self.queue.push_back(Step::Pass { checkpoint: true });
+                }
             }
         }
         while let Some(step) = self.queue.pop_front() {
@@ -141,6 +157,10 @@ impl Db {
                 },
             ),
             Step::Open => {
+                // A new read transaction pins nothing of what happened before it: a WAL
+                // restart seen later must not be taken for one of our own checkpoints.
+                self.synced_to_wal_end = false;
+                self.advance_read = false;
                 let cmd = SqliteCmd::Open {
                     path: paths.db.clone(),
                     busy_timeout: self.settings.busy_timeout,
@@ -296,6 +316,8 @@ pub(super) fn sqlite_what(cmd: &SqliteCmd) -> String {
         SqliteCmd::BeginWriteBarrier => "begin write barrier".into(),
         SqliteCmd::EndWriteBarrier => "end write barrier".into(),
         SqliteCmd::Checkpoint(m) => format!("checkpoint {}", m.as_str()),
+        SqliteCmd::BeginNextRead => "start next read transaction".into(),
+        SqliteCmd::EndPrevRead => "end previous read transaction".into(),
         SqliteCmd::Close => "close database".into(),
     }
 }

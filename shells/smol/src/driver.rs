@@ -419,6 +419,15 @@ fn run_sqlite(res: &Resources, id: DbId, cmd: SqliteCmd) -> Result<SqliteDone, I
             .ok_or_else(not_open)?
             .checkpoint(mode)
             .map(|busy| SqliteDone::Checkpointed { busy }),
+        SqliteCmd::BeginNextRead => guard
+            .as_mut()
+            .ok_or_else(not_open)?
+            .begin_next_read(busy)
+            .map(|()| SqliteDone::Done),
+        SqliteCmd::EndPrevRead => {
+            guard.as_mut().ok_or_else(not_open)?.end_prev_read();
+            Ok(SqliteDone::Done)
+        }
         SqliteCmd::Close => {
             if let Some(db) = guard.take() {
                 db.close();

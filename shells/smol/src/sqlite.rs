@@ -10,12 +10,29 @@ use std::time::Duration;
 use litestream_core::io::{CheckpointMode, IoFail, IoFailKind};
 use rusqlite::{Connection, OpenFlags};
 
+/// Longest wait for the write lock when opening the write barrier. A busy application
+/// takes the lock back between its transactions faster than SQLite's sleeping busy
+/// handler notices it is free, so a long wait mostly stalls replication (no pass runs
+/// while the barrier is pending): give up soon and let the core retry after a pass.
+const BARRIER_WAIT: Duration = Duration::from_millis(5);
+/// Pause between attempts to open the write barrier.
+const BARRIER_RETRY: Duration = Duration::from_micros(50);
+
+/// The write that makes SQLite restart a fully checkpointed WAL.
+const BUMP_SEQ: &str =
+    "INSERT INTO _litestream_seq (id, seq) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET seq = seq + 1";
+
 /// Connections held for one replicated database.
 pub struct SqliteDb {
     /// Writes (`_litestream_seq`) and checkpoints.
     conn: Connection,
     /// Holds the long-lived read transaction.
     reader: Connection,
+    /// The read transaction that replaces `reader` (between `BeginNextRead` and
+    /// `EndPrevRead`).
+    next_reader: Option<Connection>,
+    /// A connection kept for the next `BeginNextRead`.
+    spare: Option<Connection>,
     /// Holds the write barrier while a PASSIVE checkpoint runs.
     barrier: Option<Connection>,
     path: std::path::PathBuf,
@@ -45,6 +62,11 @@ fn connect(path: &Path, busy: Duration) -> Result<Connection, IoFail> {
         .map_err(|e| sql_fail(path, "set busy timeout on", &e))?;
     conn.pragma_update(None, "wal_autocheckpoint", 0)
         .map_err(|e| sql_fail(path, "disable autocheckpoint on", &e))?;
+    // Our only commits are `_litestream_seq` bumps, whose durability does not matter:
+    // no WAL fsync per commit. Checkpoints still sync the WAL and the database (as they
+    // do at NORMAL), so the application's data is as safe as with its own checkpoints.
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(|e| sql_fail(path, "set synchronous on", &e))?;
     // Closing the last connection must not checkpoint and reset the WAL: the next start
     // then continues incrementally instead of writing a full snapshot.
     conn.set_db_config(
@@ -98,6 +120,8 @@ impl SqliteDb {
         let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
         let db = SqliteDb {
             reader: connect(path, busy)?,
+            next_reader: None,
+            spare: None,
             conn,
             barrier: None,
             path: path.to_owned(),
@@ -111,44 +135,118 @@ impl SqliteDb {
 
     fn bump_seq(&self) -> Result<(), IoFail> {
         self.conn
-            .execute("INSERT INTO _litestream_seq (id, seq) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET seq = seq + 1", [])
+            .execute(BUMP_SEQ, [])
             .map(|_| ())
             .map_err(|e| sql_fail(&self.path, "write _litestream_seq in", &e))
     }
 
     fn begin_read(&self) -> Result<(), IoFail> {
-        self.reader
-            .execute_batch("BEGIN; SELECT COUNT(1) FROM _litestream_seq;")
-            .map_err(|e| sql_fail(&self.path, "start read transaction on", &e))
+        begin_read_on(&self.reader, &self.path)
     }
 
-    fn end_read(&self) {
+    fn end_read(&mut self) {
         let _ = self.reader.execute_batch("ROLLBACK");
+        if let Some(next) = self.next_reader.take() {
+            let _ = next.execute_batch("ROLLBACK");
+            self.spare = Some(next);
+        }
+    }
+
+    /// Start the read transaction that will replace the current one. The current one
+    /// stays held, so no checkpoint can restart the WAL in between.
+    ///
+    /// Why move it at all: right after our own checkpoint the read transaction starts on
+    /// a fully backfilled WAL, where SQLite gives it the "database file only" mark. That
+    /// mark lets the application restart the WAL, but then forbids every later
+    /// checkpoint from copying anything, and the application's autocheckpoint retries at
+    /// each commit, each time sorting the whole WAL index for nothing. A read
+    /// transaction started once the new WAL has frames holds a frame mark instead: the
+    /// application's checkpoints copy up to it and then cost almost nothing.
+    pub fn begin_next_read(&mut self, busy: Duration) -> Result<(), IoFail> {
+        let c = match (self.next_reader.take(), self.spare.take()) {
+            (Some(c), _) | (None, Some(c)) => {
+                let _ = c.execute_batch("ROLLBACK");
+                c
+            }
+            (None, None) => connect(&self.path, busy)?,
+        };
+        let r = begin_read_on(&c, &self.path);
+        if r.is_ok() {
+            self.next_reader = Some(c);
+        } else {
+            self.spare = Some(c);
+        }
+        r
+    }
+
+    /// End the older read transaction; the next one takes its place.
+    pub fn end_prev_read(&mut self) {
+        if let Some(next) = self.next_reader.take() {
+            let old = std::mem::replace(&mut self.reader, next);
+            let _ = old.execute_batch("ROLLBACK");
+            self.spare = Some(old);
+        }
     }
 
     /// Block writers until [`SqliteDb::end_write_barrier`].
     pub fn begin_write_barrier(&mut self, busy: Duration) -> Result<(), IoFail> {
+        self.presync_wal();
         let c = match self.barrier.take() {
             Some(c) => c,
-            None => connect(&self.path, busy)?,
+            // No SQLite busy handler: it sleeps whole milliseconds between attempts,
+            // and a busy writer never leaves the lock free that long. Retry here.
+            None => connect(&self.path, Duration::ZERO)?,
         };
-        let r = c
-            .execute_batch("BEGIN IMMEDIATE; INSERT INTO _litestream_lock (id) VALUES (1);")
-            .map_err(|e| sql_fail(&self.path, "begin write barrier on", &e));
-        if r.is_err() {
+        let deadline = std::time::Instant::now() + busy.min(BARRIER_WAIT);
+        let r = loop {
+            let r = c
+                .execute_batch("BEGIN IMMEDIATE; INSERT INTO _litestream_lock (id) VALUES (1);")
+                .map_err(|e| sql_fail(&self.path, "begin write barrier on", &e));
+            if r.is_ok() {
+                break r;
+            }
             let _ = c.execute_batch("ROLLBACK");
-        }
+            if r.as_ref().is_err_and(|e| e.kind != IoFailKind::Busy)
+                || std::time::Instant::now() >= deadline
+            {
+                break r;
+            }
+            std::thread::sleep(BARRIER_RETRY);
+        };
         self.barrier = Some(c);
         r
     }
 
-    /// Release the write barrier and force a WAL write (restarts the WAL after a
-    /// complete checkpoint).
-    pub fn end_write_barrier(&mut self) -> Result<(), IoFail> {
-        if let Some(c) = &self.barrier {
-            let _ = c.execute_batch("ROLLBACK");
+    /// Flush the WAL to disk before the barrier blocks the application. The checkpoint
+    /// run under the barrier syncs the WAL before it copies pages; with the bulk already
+    /// on disk that sync is short, and so is the time the application waits. Best effort:
+    /// on failure the checkpoint's own sync does the work.
+    fn presync_wal(&self) {
+        let mut wal = self.path.as_os_str().to_owned();
+        wal.push("-wal");
+        if let Ok(f) = std::fs::File::open(&wal) {
+            let _ = f.sync_data();
         }
-        self.bump_seq()
+    }
+
+    /// Release the write barrier and force a WAL write (restarts the WAL after a
+    /// complete checkpoint). The write goes through the barrier's connection, which
+    /// waits only briefly: if the application takes the lock first, its own write
+    /// restarts the WAL just the same.
+    pub fn end_write_barrier(&mut self) -> Result<(), IoFail> {
+        let Some(c) = &self.barrier else {
+            return self.bump_seq();
+        };
+        let _ = c.execute_batch("ROLLBACK");
+        match c.execute(BUMP_SEQ, []) {
+            Ok(_) => Ok(()),
+            Err(e) if sql_fail(&self.path, "", &e).kind == IoFailKind::Busy => Ok(()),
+            Err(e) => Err(sql_fail(&self.path, "write _litestream_seq in", &e)),
+        }
+    }
+
+    fn barrier_held(&self) -> bool {
+        self.barrier.as_ref().is_some_and(|c| !c.is_autocommit())
     }
 
     /// Release the read transaction, checkpoint, take the read transaction again.
@@ -156,7 +254,19 @@ impl SqliteDb {
     pub fn checkpoint(&mut self, mode: CheckpointMode) -> Result<bool, IoFail> {
         self.end_read();
         let sql = format!("PRAGMA wal_checkpoint({})", mode.as_str());
-        let r = self.conn.query_row(&sql, [], |row| row.get::<_, i64>(0));
+        let deadline = std::time::Instant::now() + BARRIER_WAIT;
+        let mut r = self.conn.query_row(&sql, [], |row| row.get::<_, i64>(0));
+        // Under the write barrier a PASSIVE checkpoint is busy only while the
+        // application's own autocheckpoint, begun before the barrier, still runs: it
+        // cannot start another, so wait for it rather than lose this cycle.
+        while mode == CheckpointMode::Passive
+            && matches!(r, Ok(1))
+            && self.barrier_held()
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(BARRIER_RETRY);
+            r = self.conn.query_row(&sql, [], |row| row.get::<_, i64>(0));
+        }
         let again = self.begin_read();
         let busy =
             r.map_err(|e| sql_fail(&self.path, &format!("checkpoint {} of", mode.as_str()), &e))?;
@@ -165,12 +275,17 @@ impl SqliteDb {
     }
 
     /// Release everything.
-    pub fn close(self) {
+    pub fn close(mut self) {
         self.end_read();
         if let Some(c) = &self.barrier {
             let _ = c.execute_batch("ROLLBACK");
         }
     }
+}
+
+fn begin_read_on(c: &Connection, path: &Path) -> Result<(), IoFail> {
+    c.execute_batch("BEGIN; SELECT COUNT(1) FROM _litestream_seq;")
+        .map_err(|e| sql_fail(path, "start read transaction on", &e))
 }
 
 /// Refuse files that are not SQLite databases before SQLite touches them.

@@ -74,6 +74,7 @@ impl SimWriter {
         now: UnixMs,
     ) -> Result<bool, IoFail> {
         self.daemon_read = None;
+        self.daemon_next_read = None;
         self.in_daemon_checkpoint = true;
         let r = self.checkpoint(fs, rng, mode, true, now);
         self.in_daemon_checkpoint = false;
@@ -81,9 +82,22 @@ impl SimWriter {
         r
     }
 
+    /// `SqliteCmd::BeginNextRead`: a second read transaction; the first stays held.
+    pub fn daemon_begin_next_read(&mut self) {
+        self.daemon_next_read = Some(self.mark_now());
+    }
+
+    /// `SqliteCmd::EndPrevRead`: the next read transaction replaces the first.
+    pub fn daemon_end_prev_read(&mut self) {
+        if let Some(next) = self.daemon_next_read.take() {
+            self.daemon_read = Some(next);
+        }
+    }
+
     /// `SqliteCmd::Close`, or the daemon's process died: its connections are gone.
     pub fn daemon_gone(&mut self) {
         self.daemon_read = None;
+        self.daemon_next_read = None;
         self.daemon_since = None;
         self.barrier = false;
     }

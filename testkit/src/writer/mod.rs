@@ -128,6 +128,8 @@ pub struct SimWriter {
     pending: Option<Pending>,
     /// The daemon's long-lived read transaction.
     pub daemon_read: Option<ReadMark>,
+    /// The daemon's next read transaction, started before `daemon_read` ends.
+    pub daemon_next_read: Option<ReadMark>,
     daemon_since: Option<u64>,
     in_daemon_checkpoint: bool,
     /// The daemon's write barrier is held.
@@ -188,6 +190,7 @@ impl SimWriter {
             enc: None,
             pending: None,
             daemon_read: None,
+            daemon_next_read: None,
             daemon_since: None,
             in_daemon_checkpoint: false,
             barrier: false,
@@ -245,6 +248,18 @@ impl SimWriter {
     /// True while an application transaction holds the write lock.
     pub fn in_txn(&self) -> bool {
         self.pending.is_some()
+    }
+
+    /// Every read transaction held now (the daemon's and the application's).
+    pub(super) fn readers(&self) -> impl Iterator<Item = ReadMark> {
+        [self.daemon_read, self.daemon_next_read, self.app_reader]
+            .into_iter()
+            .flatten()
+    }
+
+    /// The daemon holds a read transaction.
+    pub fn daemon_reads(&self) -> bool {
+        self.daemon_read.is_some() || self.daemon_next_read.is_some()
     }
 
     /// The read mark a reader starting now gets.
@@ -364,7 +379,7 @@ impl SimWriter {
     /// The application closes its last connection while the daemon is down: a full
     /// checkpoint, and without `PERSIST_WAL` the WAL file is deleted.
     pub fn app_close_delete_wal(&mut self, fs: &mut SimFs, rng: &mut Rng, now: UnixMs) -> bool {
-        if self.daemon_read.is_some() || self.pending.is_some() || self.app_reader.is_some() {
+        if self.daemon_reads() || self.pending.is_some() || self.app_reader.is_some() {
             return false;
         }
         let _ = self.checkpoint(fs, rng, CheckpointMode::Passive, false, now);

@@ -16,9 +16,7 @@ impl SimWriter {
     }
 
     fn frame_readers(&self) -> bool {
-        [self.daemon_read, self.app_reader]
-            .iter()
-            .any(|r| matches!(r, Some(ReadMark::Frame(_))))
+        self.readers().any(|r| matches!(r, ReadMark::Frame(_)))
     }
 
     /// Start a write transaction: restart the WAL after a complete checkpoint when no
@@ -153,7 +151,7 @@ impl SimWriter {
         let lock_taken = self.pending.is_some() || (self.barrier && !by_daemon);
         let mut safe = mx;
         let mut blocked = false;
-        for r in [self.daemon_read, self.app_reader].into_iter().flatten() {
+        for r in self.readers() {
             match r {
                 ReadMark::Frame(m) => safe = safe.min(m),
                 ReadMark::Zero => blocked = true,
@@ -207,7 +205,7 @@ impl SimWriter {
         let Some(last) = self.frames.last() else {
             return;
         };
-        let held = self.daemon_read.is_some() || self.in_daemon_checkpoint;
+        let held = self.daemon_reads() || self.in_daemon_checkpoint;
         let protected = held && self.daemon_since.is_some_and(|s| last.seq > s);
         self.discards.push(Discard {
             kind,
