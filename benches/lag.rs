@@ -178,6 +178,16 @@ fn throughput(with_daemon: bool, dur: Duration) -> f64 {
         d
     });
     let cpu0 = daemon.as_ref().and_then(|d| d.pid()).map(cpu_secs);
+    let thread_cpu = || {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: ts is a valid timespec to write into.
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
+    };
+    let writer_cpu0 = thread_cpu();
     let start = Instant::now();
     let mut k = 0u64;
     while start.elapsed() < dur {
@@ -185,6 +195,23 @@ fn throughput(with_daemon: bool, dur: Duration) -> f64 {
         k += 1;
     }
     let rate = k as f64 / start.elapsed().as_secs_f64();
+    if std::env::var_os("LAG_DEBUG").is_some() {
+        let wal = std::fs::metadata(tmp.path().join("app.db-wal")).map_or(0, |m| m.len());
+        let files = litestream_e2e::ltx_files(&tmp.path().join("replica"), 0).len();
+        let busy = (thread_cpu() - writer_cpu0) / start.elapsed().as_secs_f64() * 100.0;
+        println!("  {k} tx at {rate:.0} tx/s; writer on CPU {busy:.0} % of the time; WAL {wal} bytes; {files} L0 files in the replica");
+        let log = std::fs::read_to_string(tmp.path().join("d.log")).unwrap_or_default();
+        let count = |what: &str| log.lines().filter(|l| l.contains(what)).count();
+        if with_daemon {
+            println!(
+                "  daemon: {} checkpoints, {} not complete, {} barrier busy, {} snapshots",
+                count("checkpoint PASSIVE done"),
+                count("could not complete"),
+                count("busy, checkpoint skipped"),
+                count("(snapshot")
+            );
+        }
+    }
     if let (Some(c0), Some(pid)) = (cpu0, daemon.as_ref().and_then(|d| d.pid())) {
         println!(
             "  daemon CPU while the writer ran: {:.0} % of one core",
@@ -221,9 +248,19 @@ fn main() {
     }
     let dur = Duration::from_secs(3);
     let (mut without, mut with) = (Vec::new(), Vec::new());
+    // LAG_TPUT=with (or without) runs only that side, e.g. to profile it.
+    let only = std::env::var("LAG_TPUT").ok();
     for _ in 0..3 {
-        without.push(throughput(false, dur));
-        with.push(throughput(true, dur));
+        if only.as_deref() != Some("with") {
+            without.push(throughput(false, dur));
+        }
+        if only.as_deref() != Some("without") {
+            with.push(throughput(true, dur));
+        }
+    }
+    if only.is_some() {
+        println!("writer throughput: without {without:.0?}, with {with:.0?} tx/s");
+        return;
     }
     let (a, b) = (median(without.clone()), median(with.clone()));
     let slowdown = (1.0 - b / a) * 100.0;
