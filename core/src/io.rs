@@ -51,7 +51,8 @@ pub enum SqliteCmd {
     /// until [`SqliteCmd::EndWriteBarrier`].
     BeginWriteBarrier,
     /// Roll the write barrier back and bump `_litestream_seq` (forces a WAL write, which
-    /// restarts the WAL after a complete checkpoint).
+    /// restarts the WAL after a complete checkpoint). A bump that keeps finding the
+    /// database busy is given up: the application's own write restarts the WAL then.
     EndWriteBarrier,
     /// Release the read transaction, run `PRAGMA wal_checkpoint(MODE)`, take the read
     /// transaction again. Answers [`SqliteDone::Checkpointed`].

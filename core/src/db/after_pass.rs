@@ -97,10 +97,14 @@ impl Db {
                     Step::Pass { checkpoint: false },
                     Step::Sqlite(SqliteCmd::Checkpoint(CheckpointMode::Passive)),
                     Step::Sqlite(SqliteCmd::EndWriteBarrier),
+                    // Move the read transaction onto the new WAL generation at once (see
+                    // `SqliteCmd::BeginNextRead`); the pass in between syncs every frame
+                    // the new one may let a checkpoint copy before the old one ends.
+                    Step::Sqlite(SqliteCmd::BeginNextRead),
+                    Step::Pass { checkpoint: false },
+                    Step::Sqlite(SqliteCmd::EndPrevRead),
                 ]),
                 CheckpointMode::Truncate if modes.len() > 1 => {
-                    // A pass first, to see whether the PASSIVE cycle restarted the WAL.
-                    steps.push(Step::Pass { checkpoint: false });
                     steps.push(Step::TruncateUnlessRestarted { salts_before })
                 }
                 CheckpointMode::Truncate | CheckpointMode::Restart => {

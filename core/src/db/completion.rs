@@ -306,10 +306,6 @@ impl Db {
                         }
                         Ok(())
                     }
-                    (SqliteCmd::EndWriteBarrier, Ok(_)) => {
-                        self.advance_read = true;
-                        Ok(())
-                    }
                     (SqliteCmd::BeginNextRead, Err(msg)) => {
                         // Only an optimisation: keep the read transaction we have.
                         self.queue

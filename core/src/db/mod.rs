@@ -167,9 +167,6 @@ pub struct Db {
     /// WAL salts when the last checkpoint cycle was queued: a WAL that restarted since
     /// shows that no reader pins it, so the next cycle need not wait out the rate limit.
     pub(crate) checkpoint_salts: Option<crate::wal::Salts>,
-    /// Our checkpoint left the read transaction on a fully backfilled WAL: move it at the
-    /// next pass (see `SqliteCmd::BeginNextRead`).
-    pub(crate) advance_read: bool,
     /// When the last checkpoint cycle was queued.
     pub(crate) checkpoint_queued_at: Mono,
     /// WAL bytes the last pass synced.
@@ -201,7 +198,6 @@ impl Db {
             current_pass: 0,
             checkpoint_not_before: Mono(0),
             checkpoint_salts: None,
-            advance_read: false,
             checkpoint_queued_at: Mono(0),
             last_pass_wal_bytes: 0,
             sqlite_open: false,

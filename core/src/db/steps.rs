@@ -92,18 +92,7 @@ impl Db {
                 self.sync_wanted = false;
                 self.last_pass_start = Some(now);
                 self.next_sync_at = self.settings.monitor_interval.map(|i| now + i);
-                if std::mem::take(&mut self.advance_read) {
-                    // Move the read transaction onto the new WAL generation (see
-                    // `SqliteCmd::BeginNextRead`); the pass in between syncs every frame
-                    // the new one may let a checkpoint copy before the old one ends.
-                    self.queue.extend([
-                        Step::Sqlite(SqliteCmd::BeginNextRead),
-                        Step::Pass { checkpoint: false },
-                        Step::Sqlite(SqliteCmd::EndPrevRead),
-                    ]);
-                } else {
-                    self.queue.push_back(Step::Pass { checkpoint: true });
-                }
+                self.queue.push_back(Step::Pass { checkpoint: true });
             }
         }
         while let Some(step) = self.queue.pop_front() {
@@ -160,7 +149,6 @@ impl Db {
                 // A new read transaction pins nothing of what happened before it: a WAL
                 // restart seen later must not be taken for one of our own checkpoints.
                 self.synced_to_wal_end = false;
-                self.advance_read = false;
                 let cmd = SqliteCmd::Open {
                     path: paths.db.clone(),
                     busy_timeout: self.settings.busy_timeout,

@@ -238,10 +238,21 @@ impl SqliteDb {
             return self.bump_seq();
         };
         let _ = c.execute_batch("ROLLBACK");
-        match c.execute(BUMP_SEQ, []) {
-            Ok(_) => Ok(()),
-            Err(e) if sql_fail(&self.path, "", &e).kind == IoFailKind::Busy => Ok(()),
-            Err(e) => Err(sql_fail(&self.path, "write _litestream_seq in", &e)),
+        // Retried briefly when the application got the lock first: once our write is in,
+        // the WAL has certainly restarted (by it or by us), and the read transaction the
+        // core moves next lands on the new generation.
+        let deadline = std::time::Instant::now() + BARRIER_WAIT;
+        loop {
+            match c.execute(BUMP_SEQ, []) {
+                Ok(_) => return Ok(()),
+                Err(e) if sql_fail(&self.path, "", &e).kind == IoFailKind::Busy => {
+                    if std::time::Instant::now() >= deadline {
+                        return Ok(());
+                    }
+                    std::thread::sleep(BARRIER_RETRY);
+                }
+                Err(e) => return Err(sql_fail(&self.path, "write _litestream_seq in", &e)),
+            }
         }
     }
 
