@@ -31,6 +31,12 @@
 //! printed; `LAG_PAUSE=1` freezes the daemon (SIGSTOP) after its first sync, which
 //! leaves only the cost of its open read transaction on the writer.
 //!
+//! Diagnostics: `LAG_TPUT=with` (or `without`) runs only that side (for `perf record`);
+//! `LAG_DEBUG=1` prints per run the writer's share of time on CPU, the commits slower
+//! than 0.5 ms and their total, the WAL's size at the end, and the daemon's checkpoint
+//! counts from its log; `LAG_AUTOCHECKPOINT=N` sets the writer's `wal_autocheckpoint`
+//! (0 = the application never checkpoints).
+//!
 //! Figures are printed; the bench never fails on a missed target.
 
 #[path = "support/benchkit.rs"]
@@ -190,8 +196,16 @@ fn throughput(with_daemon: bool, dur: Duration) -> f64 {
     let writer_cpu0 = thread_cpu();
     let start = Instant::now();
     let mut k = 0u64;
+    // Commits slower than 0.5 ms: how much of the time went to stalls.
+    let (mut stalls, mut stalled) = (0u32, Duration::ZERO);
     while start.elapsed() < dur {
+        let t = Instant::now();
         insert(&conn, k);
+        let took = t.elapsed();
+        if took > Duration::from_micros(500) {
+            stalls += 1;
+            stalled += took;
+        }
         k += 1;
     }
     let rate = k as f64 / start.elapsed().as_secs_f64();
@@ -199,7 +213,7 @@ fn throughput(with_daemon: bool, dur: Duration) -> f64 {
         let wal = std::fs::metadata(tmp.path().join("app.db-wal")).map_or(0, |m| m.len());
         let files = litestream_e2e::ltx_files(&tmp.path().join("replica"), 0).len();
         let busy = (thread_cpu() - writer_cpu0) / start.elapsed().as_secs_f64() * 100.0;
-        println!("  {k} tx at {rate:.0} tx/s; writer on CPU {busy:.0} % of the time; WAL {wal} bytes; {files} L0 files in the replica");
+        println!("  {k} tx at {rate:.0} tx/s; writer on CPU {busy:.0} % of the time; {stalls} commits over 0.5 ms took {:.0} ms in all; WAL {wal} bytes; {files} L0 files in the replica", stalled.as_secs_f64() * 1e3);
         let log = std::fs::read_to_string(tmp.path().join("d.log")).unwrap_or_default();
         let count = |what: &str| log.lines().filter(|l| l.contains(what)).count();
         if with_daemon {

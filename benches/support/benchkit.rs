@@ -27,6 +27,10 @@ pub fn open_writer(db: &Path) -> Connection {
          CREATE TABLE IF NOT EXISTS c(k INTEGER PRIMARY KEY, m BLOB, pad BLOB);",
     )
     .unwrap();
+    if let Ok(n) = std::env::var("LAG_AUTOCHECKPOINT") {
+        c.execute_batch(&format!("PRAGMA wal_autocheckpoint={n}"))
+            .unwrap();
+    }
     c
 }
 
