@@ -1,6 +1,7 @@
 //! `litestream`: the daemon and command-line tool.
 
 mod cli;
+mod command;
 mod compact;
 mod dirscan;
 mod driver;
