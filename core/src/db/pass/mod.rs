@@ -7,6 +7,7 @@
 //! staging file that is committed atomically. Memory is bounded by one batch of pages
 //! plus the page map, whatever the size of the transaction.
 
+mod last_file;
 mod plan;
 mod types;
 
@@ -15,10 +16,10 @@ pub use types::{LastFile, PassOutcome, PassStart, PassStep};
 use super::verify::{self, Decision};
 use super::DbPaths;
 use crate::io::{Command, Completion, FileStat};
-use crate::ltx::{self, Encoder, Header as LtxHeader};
+use crate::ltx::{self, Encoder};
 use crate::time::UnixMs;
 use crate::wal::{PageMapScanner, SaltScanner, ScanStatus, WalCursor, WalHeader};
-use plan::last_from_header;
+use last_file::ReadLast;
 
 /// Bytes requested per WAL read.
 const WAL_READ_CHUNK: u32 = 1 << 20;
@@ -33,13 +34,7 @@ enum Stage {
     StatWal,
     WalHeader,
     ListL0,
-    ReadLast {
-        decoder: Box<ltx::Decoder>,
-        name: String,
-        offset: u64,
-        checksums: Vec<(u32, u64)>,
-        header: Option<LtxHeader>,
-    },
+    ReadLast(ReadLast),
     PrevFrame,
     SaltScan {
         scanner: SaltScanner,
@@ -195,86 +190,9 @@ impl SyncPass {
             (Stage::ListL0, Completion::Listed(r)) => {
                 let names =
                     r.map_err(|e| format!("list {}: {}", self.paths.ltx0.display(), e.message))?;
-                let newest = names
-                    .iter()
-                    .filter_map(|n| ltx::parse_filename(n).map(|(_, max)| (max, n)))
-                    .max_by_key(|(max, _)| *max);
-                let Some((_, name)) = newest else {
-                    self.last = None;
-                    return self.after_position();
-                };
-                let name = name.clone();
-                self.stage = Stage::ReadLast {
-                    decoder: Box::default(),
-                    name: name.clone(),
-                    offset: 0,
-                    checksums: Vec::new(),
-                    header: None,
-                };
-                let path = self.paths.ltx0.join(&name);
-                Ok(PassStep::Issue(Command::ReadAt {
-                    path: path.into(),
-                    offset: 0,
-                    len: LTX_READ_CHUNK,
-                }))
+                self.read_newest(&names)
             }
-            (
-                Stage::ReadLast {
-                    mut decoder,
-                    name,
-                    mut offset,
-                    mut checksums,
-                    mut header,
-                },
-                Completion::Read(r),
-            ) => {
-                let path = self.paths.ltx0.join(&name);
-                let bytes = r.map_err(|e| format!("read {}: {}", path.display(), e.message))?;
-                let eof = bytes.len() < LTX_READ_CHUNK as usize;
-                offset += bytes.len() as u64;
-                decoder.push(&bytes);
-                if eof {
-                    decoder.end_of_input();
-                }
-                loop {
-                    let ev = decoder.next().map_err(|e| {
-                        format!("ltx file corrupted: {}: {e}; run `litestream reset` on the database to start a new snapshot", path.display())
-                    })?;
-                    match ev {
-                        None => break,
-                        Some(ltx::DecodeEvent::Header(h)) => header = Some(h),
-                        Some(ltx::DecodeEvent::Page { pgno, data }) => {
-                            checksums.push((pgno, ltx::page_checksum(pgno, data)))
-                        }
-                        Some(ltx::DecodeEvent::Done(_)) => {
-                            let h = header.ok_or_else(|| {
-                                format!("ltx file {} has no header", path.display())
-                            })?;
-                            self.last = Some(last_from_header(&h, checksums));
-                            return self.after_position();
-                        }
-                    }
-                }
-                if eof {
-                    return Err(format!(
-                        "ltx file corrupted: {}: unexpected end of file",
-                        path.display()
-                    ));
-                }
-                let cmd = Command::ReadAt {
-                    path: path.into(),
-                    offset,
-                    len: LTX_READ_CHUNK,
-                };
-                self.stage = Stage::ReadLast {
-                    decoder,
-                    name,
-                    offset,
-                    checksums,
-                    header,
-                };
-                Ok(PassStep::Issue(cmd))
-            }
+            (Stage::ReadLast(read), Completion::Read(r)) => self.read_last(read, r),
             (Stage::PrevFrame, Completion::Read(r)) => {
                 let bytes = r.map_err(|e| format!("read wal frame: {}", e.message))?;
                 self.prev_frame_matches = Some(self.prev_frame_matches_last(&bytes));
