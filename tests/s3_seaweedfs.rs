@@ -5,75 +5,21 @@
 //! stopped and restarted mid-replication; 60 s of writes through a fault-injecting proxy.
 //! No log line may contain the secret key.
 
+#[path = "s3_seaweedfs/helpers.rs"]
+mod helpers;
+
 use std::fs;
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use helpers::{assert_no_secret, assert_s3_restore_equals, batch, create_batch_db, restore_url};
 use litestream_core::ltx;
 use litestream_e2e::faultproxy::{FaultProxy, Faults};
 use litestream_e2e::seaweedfs::SeaweedFs;
 use litestream_e2e::{
-    db_state, decode_ltx, integrity_check, list_l0_url, litestream_bin, ltx_files, rfc3339_now,
-    sqlite3, tempdir, Daemon, DbState, Rng,
+    db_state, decode_ltx, list_l0_url, ltx_files, rfc3339_now, sqlite3, tempdir, Daemon, DbState,
+    Rng,
 };
-
-/// `litestream restore -o OUT [extra…] URL` with `env`.
-fn restore_url(url: &str, env: &[(String, String)], out: &Path, extra: &[&str]) -> Output {
-    Command::new(litestream_bin())
-        .arg("restore")
-        .arg("-o")
-        .arg(out)
-        .args(extra)
-        .arg(url)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .output()
-        .expect("run litestream restore")
-}
-
-/// Restore the latest state from `url` into `out` and assert it equals `want`.
-fn assert_s3_restore_equals(url: &str, env: &[(String, String)], out: &Path, want: &DbState) {
-    let o = restore_url(url, env, out, &[]);
-    assert!(
-        o.status.success(),
-        "restore from {url} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert_eq!(integrity_check(out), "ok", "integrity_check of the restore");
-    assert_eq!(
-        &db_state(out),
-        want,
-        "restored database differs from the source"
-    );
-}
-
-/// The log must never contain the secret key, at any level.
-fn assert_no_secret(log: &str, secret: &str) {
-    let hits: Vec<&str> = log.lines().filter(|l| l.contains(secret)).collect();
-    assert!(
-        hits.is_empty(),
-        "the secret key appears in the log: {hits:?}"
-    );
-}
-
-/// One transaction of deterministic rows (the same SQL gives the same pages in two
-/// databases that started equal).
-fn batch(rng: &mut Rng, n: u64, rows: u64, width: u64) -> String {
-    let mut sql = String::from("BEGIN;");
-    for _ in 0..rows {
-        let len = rng.range(width / 2, width);
-        sql.push_str(&format!(
-            "INSERT INTO t(batch, v) VALUES ({n}, printf('%.{len}c', '{}'));",
-            (b'a' + (rng.next_u64() % 26) as u8) as char
-        ));
-    }
-    if n.is_multiple_of(3) {
-        sql.push_str(&format!("DELETE FROM t WHERE id % 7 = {};", n % 7));
-    }
-    sql.push_str("COMMIT;");
-    sql
-}
 
 #[test]
 fn s3_replica_round_trips_and_matches_a_file_replica() {
@@ -81,10 +27,7 @@ fn s3_replica_round_trips_and_matches_a_file_replica() {
     let s3 = SeaweedFs::start(&tmp.path().join("weed"), "litestream");
     let url = s3.url("small");
     let (db_s3, db_file) = (tmp.path().join("s3.db"), tmp.path().join("file.db"));
-    sqlite3(
-        &db_s3,
-        "PRAGMA journal_mode=wal; CREATE TABLE t(id INTEGER PRIMARY KEY, batch INT, v TEXT);",
-    );
+    create_batch_db(&db_s3);
     fs::copy(&db_s3, &db_file).unwrap();
     let file_replica = tmp.path().join("replica");
     let mut ds = Daemon::start_url(&db_s3, &url, &s3.env(), &tmp.path().join("s3.log"));
@@ -251,10 +194,7 @@ fn server_restart_mid_replication_is_survived() {
     let url = s3.url("app");
     let env = s3.env();
     let db = tmp.path().join("app.db");
-    sqlite3(
-        &db,
-        "PRAGMA journal_mode=wal; CREATE TABLE t(id INTEGER PRIMARY KEY, batch INT, v TEXT);",
-    );
+    create_batch_db(&db);
     let mut d = Daemon::start_url(&db, &url, &env, &tmp.path().join("daemon.log"));
     let mut rng = Rng::from_env("s3 restart");
     let mut n = 0;
@@ -349,10 +289,7 @@ fn writes_through_a_faulty_proxy_lose_nothing() {
         s3.bucket, proxy.addr
     );
     let db = tmp.path().join("app.db");
-    sqlite3(
-        &db,
-        "PRAGMA journal_mode=wal; CREATE TABLE t(id INTEGER PRIMARY KEY, batch INT, v TEXT);",
-    );
+    create_batch_db(&db);
     let mut d = Daemon::start_url(&db, &url, &s3.env(), &tmp.path().join("daemon.log"));
     let start = Instant::now();
     let mut n = 0;

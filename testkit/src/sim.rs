@@ -2,6 +2,9 @@
 //! one input per step (the earliest event), executes the outputs by scheduling their
 //! completions after random latencies, and checks the invariants after every step.
 
+mod process;
+mod step;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,22 +13,18 @@ use litestream_core::db::checkpoint::CheckpointPolicy;
 use litestream_core::db::DbSettings;
 use litestream_core::emit::SyncReport;
 use litestream_core::io::{Command, DbId, OpId};
-use litestream_core::replicator::{Input, Replicator, ReplicatorSettings};
+use litestream_core::replicator::Replicator;
 use litestream_core::time::Mono;
 
 use crate::check::Checker;
 use crate::clock::SimClock;
-use crate::events::{Event, EventQueue};
+use crate::events::EventQueue;
 use crate::exec::FsFaults;
 use crate::fs::SimFs;
 use crate::rng::Rng;
 use crate::store::SimStore;
-use crate::summary::{cmd_summary, completion_summary};
 use crate::trace::Trace;
 use crate::writer::SimWriter;
-
-/// Steps at one instant after which the run counts as a busy loop.
-const SAME_INSTANT_LIMIT: u32 = 5_000;
 
 /// How one simulation is set up.
 #[derive(Debug, Clone)]
@@ -247,110 +246,6 @@ impl Sim {
         }
     }
 
-    /// Start a daemon process: a new `Replicator` with the database added.
-    pub fn start_daemon(&mut self) -> Result<(), Failure> {
-        self.line = self.prefix();
-        self.start_daemon_inner();
-        self.after_input()
-    }
-
-    pub(crate) fn start_daemon_inner(&mut self) {
-        if self.daemon.is_some() {
-            return;
-        }
-        self.gen += 1;
-        let mut r = Replicator::new(ReplicatorSettings::default());
-        let id = r.add_db(self.clock.mono(), self.clock.wall(), self.settings.clone());
-        self.daemon = Some(Daemon {
-            r,
-            id,
-            gen: self.gen,
-            inflight: BTreeMap::new(),
-            ticks: BTreeSet::new(),
-        });
-        self.line.push_str(&format!(" daemon-start g{}", self.gen));
-    }
-
-    /// Kill the daemon process. In-flight operations either happened (their effects stay,
-    /// the answer is lost) or did not, at random. With `machine`, power is lost too: the
-    /// application dies and unsynced file data is dropped or torn.
-    pub fn crash_daemon(&mut self, machine: bool) -> Result<(), Failure> {
-        self.line = self.prefix();
-        self.crash_daemon_inner(machine);
-        self.after_input()
-    }
-
-    pub(crate) fn crash_daemon_inner(&mut self, machine: bool) {
-        let Some(d) = self.daemon.take() else {
-            return;
-        };
-        let mut landed = 0;
-        for (_, cmd) in d.inflight {
-            if self.rng.chance(500) {
-                let _ = self.execute(&cmd);
-                landed += 1;
-            }
-        }
-        self.writer.daemon_gone();
-        if machine {
-            let wall = self.clock.wall();
-            self.writer.app_crash(&mut self.fs, &mut self.rng, wall);
-            self.writer.machine_crash();
-            self.fs.crash(&mut self.rng);
-            self.queue
-                .remove_if(|e| matches!(e, Event::AppFinish { .. }));
-        }
-        let gen = d.gen;
-        self.queue.remove_if(|e| {
-            matches!(e, Event::Complete { gen: g, .. } | Event::Tick { gen: g } | Event::WalChanged { gen: g } if *g == gen)
-        });
-        self.line.push_str(&format!(
-            " daemon-crash g{gen} machine={machine} inflight-executed={landed}"
-        ));
-    }
-
-    /// Tell the daemon the WAL changed (after a commit), unless the notification is lost.
-    pub fn notify_wal(&mut self) {
-        let Some(d) = &self.daemon else { return };
-        if self.rng.chance(self.drop_wal_changed) {
-            return;
-        }
-        let at = self.clock.mono() + Duration::from_micros(self.rng.range(100, 3000));
-        self.queue.push(at, Event::WalChanged { gen: d.gen });
-    }
-
-    /// Ask the daemon for a sync; returns the ticket, or `None` if it is not running/open.
-    pub fn request_sync(&mut self, wait_replica: bool) -> Result<Option<u64>, Failure> {
-        self.line = self.prefix();
-        let t = self.request_sync_inner(wait_replica);
-        self.after_input()?;
-        Ok(t)
-    }
-
-    pub(crate) fn request_sync_inner(&mut self, wait_replica: bool) -> Option<u64> {
-        let d = self.daemon.as_mut()?;
-        self.next_ticket += 1;
-        let ticket = self.next_ticket;
-        let (now, wall) = (self.clock.mono(), self.clock.wall());
-        let timeout = Some(Duration::from_secs(30));
-        if d.r
-            .request_sync(now, wall, d.id, ticket, wait_replica, timeout)
-            .is_err()
-        {
-            return None;
-        }
-        self.syncs.insert(
-            ticket,
-            SyncWait {
-                requested_seq: self.writer.head().seq,
-                wait_replica,
-            },
-        );
-        self.line
-            .push_str(&format!(" sync-request #{ticket} wait={wait_replica}"));
-        Some(ticket)
-    }
-
     pub(crate) fn prefix(&self) -> String {
         let t = self.clock.mono().0;
         format!(
@@ -359,80 +254,5 @@ impl Sim {
             t / 1_000_000_000,
             (t / 1000) % 1_000_000
         )
-    }
-
-    /// Run the earliest event. `Ok(false)` when nothing is queued.
-    pub fn step(&mut self) -> Result<bool, Failure> {
-        let Some((t, ev)) = self.queue.pop() else {
-            return Ok(false);
-        };
-        self.clock.advance_to(t);
-        if self.same_instant.0 == t {
-            self.same_instant.1 += 1;
-            if self.same_instant.1 > SAME_INSTANT_LIMIT {
-                return Err(self.fail(format!(
-                    "busy loop: {SAME_INSTANT_LIMIT} steps at the same instant without time passing"
-                )));
-            }
-        } else {
-            self.same_instant = (t, 0);
-        }
-        self.line = format!("{} {}", self.prefix(), ev.name());
-        self.apply(ev)?;
-        self.after_input()?;
-        Ok(true)
-    }
-
-    fn apply(&mut self, ev: Event) -> Result<(), Failure> {
-        let gen_now = self.daemon.as_ref().map(|d| d.gen);
-        let (now, wall) = (self.clock.mono(), self.clock.wall());
-        match ev {
-            Event::Complete { gen, op } => {
-                if gen_now != Some(gen) {
-                    return Ok(());
-                }
-                let cmd = self
-                    .daemon
-                    .as_mut()
-                    .and_then(|d| d.inflight.remove(&op))
-                    .ok_or_else(|| self.fail(format!("completion for unknown op {op:?}")))?;
-                let result = self.execute(&cmd);
-                self.line.push_str(&format!(
-                    " {} => {}",
-                    cmd_summary(&cmd),
-                    completion_summary(&result)
-                ));
-                let d = self.daemon.as_mut().expect("checked above");
-                d.r.handle(now, wall, Input::Completed { op, result });
-            }
-            Event::Tick { gen } => {
-                if let Some(d) = self.daemon.as_mut().filter(|d| d.gen == gen) {
-                    d.ticks.remove(&now);
-                    d.r.handle(now, wall, Input::Tick);
-                }
-            }
-            Event::WalChanged { gen } => {
-                if let Some(d) = self.daemon.as_mut().filter(|d| d.gen == gen) {
-                    let id = d.id;
-                    d.r.handle(now, wall, Input::WalChanged(id));
-                }
-            }
-            Event::AppFinish { commit } => {
-                if let Some(seq) = self.writer.app_finish(&mut self.fs, commit, wall) {
-                    self.line.push_str(&format!(" commit #{seq}"));
-                    self.notify_wal();
-                }
-            }
-            Event::DaemonStart => self.start_daemon_inner(),
-            Event::AppCheckpoint(mode) => {
-                let r = self
-                    .writer
-                    .app_checkpoint(&mut self.fs, &mut self.rng, mode, wall);
-                self.line.push_str(&format!(" => {r:?}"));
-            }
-            Event::Workload => self.workload_event()?,
-            Event::Chaos => self.chaos_event()?,
-        }
-        Ok(())
     }
 }

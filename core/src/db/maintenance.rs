@@ -2,14 +2,15 @@
 //! into level n on each level's schedule, snapshots (level 9), snapshot retention and L0
 //! retention (remote and local). Runs beside the sync and upload lanes, one job at a time.
 
+mod decide;
+mod stages;
+
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::emit::{Emitter, Lane, Level};
-use crate::io::{Command, Completion, DbId, ObjectInfo, ObjectKey, OpId, ReplicaCmd};
-use crate::ltx;
-use crate::plan::{compaction, retention};
+use crate::emit::{Emitter, Lane};
+use crate::io::{Command, DbId, ObjectInfo, OpId, ReplicaCmd};
 use crate::time::{Mono, UnixMs};
 
 /// Store-wide maintenance settings.
@@ -109,13 +110,6 @@ fn next_aligned(now: Mono, wall: UnixMs, interval: Duration) -> Mono {
         .max(1);
     let into = u64::try_from(wall.0).unwrap_or(0) % ms;
     now + Duration::from_millis(ms - into)
-}
-
-fn interval_start(wall: UnixMs, interval: Duration) -> UnixMs {
-    let ms = i64::try_from(interval.as_millis())
-        .unwrap_or(i64::MAX)
-        .max(1);
-    UnixMs(wall.0 - wall.0.rem_euclid(ms))
 }
 
 impl Maintenance {
@@ -232,219 +226,5 @@ impl Maintenance {
                 levels: vec![Vec::new(); 10],
             },
         ));
-    }
-
-    /// A completion for the maintenance lane.
-    #[allow(clippy::too_many_arguments)]
-    pub fn on_completion(
-        &mut self,
-        id: DbId,
-        s: &MaintenanceSettings,
-        ltx0: &std::path::Path,
-        db: &crate::io::SharedPath,
-        c: Completion,
-        wall: UnixMs,
-        em: &mut Emitter,
-    ) {
-        let Some((_, stage)) = self.active.take() else {
-            return;
-        };
-        match self.step(id, s, ltx0, stage, c, wall, em) {
-            Ok(()) => self.finished(id, Ok(()), em),
-            Err(msg) => {
-                if self.last_error.as_deref() != Some(msg.as_str()) {
-                    em.log(Level::Error, Some(db), msg.clone());
-                }
-                self.last_error = Some(msg.clone());
-                self.retention_pass = false;
-                self.finished(id, Err(msg), em);
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn step(
-        &mut self,
-        id: DbId,
-        s: &MaintenanceSettings,
-        ltx0: &std::path::Path,
-        stage: Stage,
-        c: Completion,
-        wall: UnixMs,
-        em: &mut Emitter,
-    ) -> Result<(), String> {
-        let issue = |em: &mut Emitter, cmd: ReplicaCmd| {
-            em.issue(id, Lane::Maintenance, Command::Replica { db: id, cmd })
-        };
-        match (stage, c) {
-            (
-                Stage::Listing {
-                    job,
-                    next_level,
-                    mut levels,
-                },
-                Completion::ObjectsListed(r),
-            ) => {
-                let files = r.map_err(|e| {
-                    format!("maintenance: list level {next_level}: {}", e.message())
-                })?;
-                levels[usize::from(next_level)] = files;
-                let last_needed = match job {
-                    Job::Compact(l) => l,
-                    Job::L0Retention => 1,
-                    Job::Snapshot => 9,
-                };
-                if next_level < last_needed {
-                    let op = issue(
-                        em,
-                        ReplicaCmd::List {
-                            level: next_level + 1,
-                        },
-                    );
-                    self.active = Some((
-                        op,
-                        Stage::Listing {
-                            job,
-                            next_level: next_level + 1,
-                            levels,
-                        },
-                    ));
-                    return Ok(());
-                }
-                self.decide(id, s, ltx0, job, &levels, wall, em);
-                Ok(())
-            }
-            (Stage::Compacting { job }, Completion::ObjectDone(r)) => {
-                r.map_err(|e| format!("maintenance: {job:?}: {}", e.message()))?;
-                self.last_error = None;
-                match job {
-                    Job::Compact(1) => self.queue.push_front(Job::L0Retention),
-                    Job::Snapshot => {
-                        // Re-list everything and apply snapshot retention.
-                        let op = issue(em, ReplicaCmd::List { level: 0 });
-                        self.active = Some((
-                            op,
-                            Stage::Listing {
-                                job: Job::Snapshot,
-                                next_level: 0,
-                                levels: vec![Vec::new(); 10],
-                            },
-                        ));
-                        self.retention_pass = true;
-                    }
-                    _ => {}
-                }
-                Ok(())
-            }
-            (Stage::Deleting { local }, Completion::ObjectDone(r)) => {
-                r.map_err(|e| format!("maintenance: delete: {}", e.message()))?;
-                self.remove_local(id, local, em);
-                Ok(())
-            }
-            (Stage::RemovingLocal { rest }, Completion::Done(r)) => {
-                r.map_err(|e| format!("maintenance: remove local ltx file: {}", e.message))?;
-                self.remove_local(id, rest, em);
-                Ok(())
-            }
-            (stage, c) => Err(format!("internal error: maintenance {stage:?} got {c:?}")),
-        }
-    }
-
-    fn remove_local(&mut self, id: DbId, mut files: Vec<PathBuf>, em: &mut Emitter) {
-        if let Some(p) = files.pop() {
-            let op = em.issue(
-                id,
-                Lane::Maintenance,
-                Command::Remove {
-                    path: p,
-                    recursive: false,
-                },
-            );
-            self.active = Some((op, Stage::RemovingLocal { rest: files }));
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn decide(
-        &mut self,
-        id: DbId,
-        s: &MaintenanceSettings,
-        ltx0: &std::path::Path,
-        job: Job,
-        levels: &[Vec<ObjectInfo>],
-        wall: UnixMs,
-        em: &mut Emitter,
-    ) {
-        let issue = |em: &mut Emitter, cmd: ReplicaCmd| {
-            em.issue(id, Lane::Maintenance, Command::Replica { db: id, cmd })
-        };
-        match job {
-            Job::Compact(level) => {
-                let start = interval_start(wall, Self::interval(s, job));
-                let src = &levels[usize::from(level - 1)];
-                if let Some(p) =
-                    compaction::plan_level(level, src, &levels[usize::from(level)], Some(start))
-                {
-                    let op = issue(
-                        em,
-                        ReplicaCmd::Compact {
-                            inputs: p.inputs,
-                            output: p.output,
-                            local_l0: ltx0.to_path_buf(),
-                        },
-                    );
-                    self.active = Some((op, Stage::Compacting { job }));
-                }
-            }
-            Job::Snapshot if std::mem::take(&mut self.retention_pass) => {
-                if !s.retention_enabled {
-                    return;
-                }
-                let keys = retention::snapshot_retention(levels, wall, s.snapshot_retention);
-                self.delete(id, keys, Vec::new(), em);
-            }
-            Job::Snapshot => {
-                if let Some(p) = compaction::plan_snapshot(levels) {
-                    let op = issue(
-                        em,
-                        ReplicaCmd::Compact {
-                            inputs: p.inputs,
-                            output: p.output,
-                            local_l0: ltx0.to_path_buf(),
-                        },
-                    );
-                    self.active = Some((op, Stage::Compacting { job }));
-                }
-            }
-            Job::L0Retention => {
-                let keys = retention::l0_retention(&levels[0], &levels[1], wall, s.l0_retention);
-                let local: Vec<PathBuf> = keys
-                    .iter()
-                    .map(|k| ltx0.join(ltx::format_filename(k.min_txid, k.max_txid)))
-                    .collect();
-                let remote = if s.retention_enabled {
-                    keys
-                } else {
-                    Vec::new()
-                };
-                self.delete(id, remote, local, em);
-            }
-        }
-    }
-
-    fn delete(&mut self, id: DbId, keys: Vec<ObjectKey>, local: Vec<PathBuf>, em: &mut Emitter) {
-        if keys.is_empty() {
-            self.remove_local(id, local, em);
-            return;
-        }
-        let op = em.issue(
-            id,
-            Lane::Maintenance,
-            Command::Replica {
-                db: id,
-                cmd: ReplicaCmd::Delete { keys },
-            },
-        );
-        self.active = Some((op, Stage::Deleting { local }));
     }
 }

@@ -5,35 +5,20 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::deferred::{CloseReply, Parked};
 use super::Replicator;
 use crate::api::{
     self, InfoBody, ListBody, ListEntry, Request, Response, StatusBody, SyncStatusBody,
     SyncStatusEntry, TxidBody,
 };
 use crate::db::waiters::{Reply, Waiter};
-use crate::db::{DbSettings, Lifecycle};
+use crate::db::Lifecycle;
 use crate::emit::{Lane, Output};
-use crate::io::{Command, Completion, DbId, ReqId};
+use crate::io::{Command, DbId, ReqId};
 use crate::time::{rfc3339, Mono, UnixMs};
 
 /// Default timeout of `/stop` and `/unregister`, and of `/sync` with `wait`.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A control request waiting for work.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Parked {
-    /// `/register`: the header check of the file is running.
-    Register { path: PathBuf, replica_url: String },
-}
-
-/// What a stopping database owes its callers once closed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CloseReply {
-    /// `/stop` answers `stopped`.
-    Stop(ReqId),
-    /// `/unregister` answers `unregistered` and the database is forgotten.
-    Unregister(ReqId),
-}
 
 fn timeout(secs: Option<i64>, default: Duration) -> Duration {
     match secs {
@@ -43,7 +28,7 @@ fn timeout(secs: Option<i64>, default: Duration) -> Duration {
 }
 
 impl Replicator {
-    fn respond(&mut self, req: ReqId, response: Response) {
+    pub(super) fn respond(&mut self, req: ReqId, response: Response) {
         self.em.out.push_back(Output::Respond { req, response });
     }
 
@@ -54,7 +39,7 @@ impl Replicator {
         Ok((path, id))
     }
 
-    fn not_found(path: &std::path::Path) -> Response {
+    pub(super) fn not_found(path: &std::path::Path) -> Response {
         Response::error(404, format!("database not found: {}", path.display()))
     }
 
@@ -261,134 +246,6 @@ impl Replicator {
                 "profiles are served by the daemon shell, not the core",
             )),
         }
-    }
-
-    fn close_with_reply(
-        &mut self,
-        now: Mono,
-        wall: UnixMs,
-        id: DbId,
-        reply: CloseReply,
-        t: Duration,
-        path: &std::path::Path,
-    ) -> Result<Option<Response>, Response> {
-        let db = self.dbs.get_mut(&id).ok_or_else(|| Self::not_found(path))?;
-        if let CloseReply::Unregister(_) = reply {
-            db.unregistered = true;
-        }
-        match db.lifecycle {
-            Lifecycle::Stopped => {
-                let txid = db.local_txid();
-                if let CloseReply::Unregister(_) = reply {
-                    self.dbs.remove(&id);
-                    let body = StatusBody {
-                        status: "unregistered",
-                        path: path.display().to_string(),
-                        txid: Some(txid),
-                        replicated_txid: None,
-                    };
-                    return Ok(Some(Response::json(200, &body)));
-                }
-                let body = StatusBody {
-                    status: "already_stopped",
-                    path: path.display().to_string(),
-                    txid: Some(txid),
-                    replicated_txid: None,
-                };
-                Ok(Some(Response::json(200, &body)))
-            }
-            _ => {
-                db.close_replies.push(reply);
-                self.stop_db(now, wall, id, t);
-                Ok(None)
-            }
-        }
-    }
-
-    /// A database finished closing: answer `/stop` and `/unregister` callers.
-    pub(crate) fn closed(&mut self, id: DbId) {
-        let Some(db) = self.dbs.get_mut(&id) else {
-            return;
-        };
-        let replies = std::mem::take(&mut db.close_replies);
-        let txid = db.local_txid();
-        let path = db.settings.paths.db.display().to_string();
-        let forget = db.unregistered;
-        for r in replies {
-            let (req, status) = match r {
-                CloseReply::Stop(req) => (req, "stopped"),
-                CloseReply::Unregister(req) => (req, "unregistered"),
-            };
-            let body = StatusBody {
-                status,
-                path: path.clone(),
-                txid: Some(txid),
-                replicated_txid: None,
-            };
-            self.respond(req, Response::json(200, &body));
-        }
-        if forget {
-            self.dbs.remove(&id);
-            self.em.out.push_back(Output::DetachReplica { db: id });
-        }
-    }
-
-    /// Completion of a control operation (the `/register` header check).
-    pub(crate) fn control_completed(
-        &mut self,
-        now: Mono,
-        wall: UnixMs,
-        req: ReqId,
-        result: Completion,
-    ) {
-        let Some(Parked::Register { path, replica_url }) = self.parked.remove(&req) else {
-            return;
-        };
-        let header = match result {
-            Completion::Read(Ok(bytes)) => bytes,
-            Completion::Read(Err(e)) => {
-                return self.respond(
-                    req,
-                    Response::error(500, format!("failed to register database: {}", e.message)),
-                );
-            }
-            _ => {
-                return self.respond(
-                    req,
-                    Response::error(500, "failed to register database: internal error"),
-                )
-            }
-        };
-        if !header.is_empty() && header.as_slice() != b"SQLite format 3\0" {
-            let msg = format!(
-                "{} is not a SQLite database (bad header): register the database file itself",
-                path.display()
-            );
-            return self.respond(req, Response::error(400, msg));
-        }
-        if self.by_path.contains_key(&path) {
-            let body = StatusBody {
-                status: "already_registered",
-                path: path.display().to_string(),
-                txid: None,
-                replicated_txid: None,
-            };
-            return self.respond(req, Response::json(200, &body));
-        }
-        let id = self.alloc_id();
-        self.em.out.push_back(Output::AttachReplica {
-            db: id,
-            path: path.clone().into(),
-            url: replica_url,
-        });
-        self.insert_db(now, wall, id, DbSettings::with_defaults(path.clone()));
-        let body = StatusBody {
-            status: "registered",
-            path: path.display().to_string(),
-            txid: None,
-            replicated_txid: None,
-        };
-        self.respond(req, Response::json(200, &body));
     }
 }
 

@@ -5,12 +5,15 @@
 //! databases. It never blocks and never performs IO itself.
 
 mod control;
+mod deadlines;
+mod deferred;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use control::CloseReply;
+use deadlines::Deadlines;
+pub use deferred::CloseReply;
 
 use crate::api::Request;
 use crate::db::waiters::{Reply, Waiter};
@@ -54,32 +57,6 @@ enum Scope {
     Due,
     /// All of them (shutdown, control requests that change state).
     All,
-}
-
-/// The earliest time database `db` wants to be advanced without any input.
-fn db_deadline(db: &Db) -> Option<Mono> {
-    let local = if db.active.is_some() {
-        None
-    } else if db.retry_at.is_some() {
-        db.retry_at
-    } else if db.lifecycle == Lifecycle::Open {
-        db.next_sync_at
-    } else {
-        None
-    };
-    let maintenance = db
-        .maintenance
-        .deadline()
-        .filter(|_| db.lifecycle == Lifecycle::Open);
-    [
-        local,
-        db.replica.deadline(),
-        db.waiters.deadline(),
-        maintenance,
-    ]
-    .into_iter()
-    .flatten()
-    .min()
 }
 
 /// Why a sync request was refused.
@@ -130,17 +107,13 @@ pub struct Replicator {
     settings: ReplicatorSettings,
     dbs: BTreeMap<DbId, Db>,
     by_path: BTreeMap<PathBuf, DbId>,
-    parked: BTreeMap<ReqId, control::Parked>,
+    parked: BTreeMap<ReqId, deferred::Parked>,
     next_db: u64,
     em: Emitter,
     shutting_down: bool,
-    /// Every database's next deadline, ordered: the drive loop asks for the earliest after
-    /// every input and a tick advances only the due ones, so with thousands of databases
-    /// neither may scan them all. Kept in step by [`Replicator::reindex`] after each
-    /// change to a database.
-    deadlines: BTreeSet<(Mono, DbId)>,
-    /// The entry of each database in `deadlines`.
-    deadline_of: BTreeMap<DbId, Mono>,
+    /// Every database's next deadline, ordered. Kept in step by [`Replicator::reindex`]
+    /// after each change to a database.
+    deadlines: Deadlines,
 }
 
 impl Replicator {
@@ -154,8 +127,7 @@ impl Replicator {
             next_db: 0,
             em: Emitter::default(),
             shutting_down: false,
-            deadlines: BTreeSet::new(),
-            deadline_of: BTreeMap::new(),
+            deadlines: Deadlines::default(),
         }
     }
 
@@ -236,30 +208,6 @@ impl Replicator {
         true
     }
 
-    /// Bring `id`'s entry in the deadline index up to date (removing it when the database
-    /// is gone or has nothing scheduled).
-    fn reindex(&mut self, id: DbId) {
-        if let Some(old) = self.deadline_of.remove(&id) {
-            self.deadlines.remove(&(old, id));
-        }
-        if let Some(t) = self.dbs.get(&id).and_then(db_deadline) {
-            self.deadlines.insert((t, id));
-            self.deadline_of.insert(id, t);
-        }
-    }
-
-    /// Rebuild the deadline index (after changes that may have touched any database).
-    fn reindex_all(&mut self) {
-        self.deadlines.clear();
-        self.deadline_of.clear();
-        for (id, db) in &self.dbs {
-            if let Some(t) = db_deadline(db) {
-                self.deadlines.insert((t, *id));
-                self.deadline_of.insert(*id, t);
-            }
-        }
-    }
-
     /// Feed one input.
     pub fn handle(&mut self, now: Mono, wall: UnixMs, input: Input) {
         // Only the databases an input concerns are advanced: with thousands of databases a
@@ -328,11 +276,7 @@ impl Replicator {
             Scope::None => return,
             Scope::One(id) => vec![id],
             Scope::All => self.dbs.keys().copied().collect(),
-            Scope::Due => self
-                .deadlines
-                .range(..=(now, DbId(u64::MAX)))
-                .map(|(_, id)| *id)
-                .collect(),
+            Scope::Due => self.deadlines.due(now).collect(),
         };
         let mut closed = Vec::new();
         let ids_advanced = ids.clone();
@@ -403,14 +347,7 @@ impl Replicator {
 
     /// When to send the next `Tick` if nothing else happens.
     pub fn poll_timeout(&self) -> Option<Mono> {
-        self.deadlines.first().map(|(t, _)| *t)
-    }
-
-    /// [`Replicator::poll_timeout`] computed by scanning every database: the deadline
-    /// index must always agree with it (the testkit checks after every step).
-    #[doc(hidden)]
-    pub fn poll_timeout_by_scan(&self) -> Option<Mono> {
-        self.dbs.values().filter_map(db_deadline).min()
+        self.deadlines.earliest()
     }
 
     /// Write a snapshot of database `id` now; answered with `Output::SyncDone { ticket }`.

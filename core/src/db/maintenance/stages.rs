@@ -1,0 +1,164 @@
+//! Running a maintenance job: its completions move it through listing the levels it
+//! needs, compacting, deleting remote files and removing the local copies of deleted L0
+//! files.
+
+use std::path::PathBuf;
+
+use super::{Job, Maintenance, MaintenanceSettings, Stage};
+use crate::emit::{Emitter, Lane, Level};
+use crate::io::{Command, Completion, DbId, ObjectKey, ReplicaCmd};
+use crate::time::UnixMs;
+
+impl Maintenance {
+    /// A completion for the maintenance lane.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_completion(
+        &mut self,
+        id: DbId,
+        s: &MaintenanceSettings,
+        ltx0: &std::path::Path,
+        db: &crate::io::SharedPath,
+        c: Completion,
+        wall: UnixMs,
+        em: &mut Emitter,
+    ) {
+        let Some((_, stage)) = self.active.take() else {
+            return;
+        };
+        match self.step(id, s, ltx0, stage, c, wall, em) {
+            Ok(()) => self.finished(id, Ok(()), em),
+            Err(msg) => {
+                if self.last_error.as_deref() != Some(msg.as_str()) {
+                    em.log(Level::Error, Some(db), msg.clone());
+                }
+                self.last_error = Some(msg.clone());
+                self.retention_pass = false;
+                self.finished(id, Err(msg), em);
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &mut self,
+        id: DbId,
+        s: &MaintenanceSettings,
+        ltx0: &std::path::Path,
+        stage: Stage,
+        c: Completion,
+        wall: UnixMs,
+        em: &mut Emitter,
+    ) -> Result<(), String> {
+        let issue = |em: &mut Emitter, cmd: ReplicaCmd| {
+            em.issue(id, Lane::Maintenance, Command::Replica { db: id, cmd })
+        };
+        match (stage, c) {
+            (
+                Stage::Listing {
+                    job,
+                    next_level,
+                    mut levels,
+                },
+                Completion::ObjectsListed(r),
+            ) => {
+                let files = r.map_err(|e| {
+                    format!("maintenance: list level {next_level}: {}", e.message())
+                })?;
+                levels[usize::from(next_level)] = files;
+                let last_needed = match job {
+                    Job::Compact(l) => l,
+                    Job::L0Retention => 1,
+                    Job::Snapshot => 9,
+                };
+                if next_level < last_needed {
+                    let op = issue(
+                        em,
+                        ReplicaCmd::List {
+                            level: next_level + 1,
+                        },
+                    );
+                    self.active = Some((
+                        op,
+                        Stage::Listing {
+                            job,
+                            next_level: next_level + 1,
+                            levels,
+                        },
+                    ));
+                    return Ok(());
+                }
+                self.decide(id, s, ltx0, job, &levels, wall, em);
+                Ok(())
+            }
+            (Stage::Compacting { job }, Completion::ObjectDone(r)) => {
+                r.map_err(|e| format!("maintenance: {job:?}: {}", e.message()))?;
+                self.last_error = None;
+                match job {
+                    Job::Compact(1) => self.queue.push_front(Job::L0Retention),
+                    Job::Snapshot => {
+                        // Re-list everything and apply snapshot retention.
+                        let op = issue(em, ReplicaCmd::List { level: 0 });
+                        self.active = Some((
+                            op,
+                            Stage::Listing {
+                                job: Job::Snapshot,
+                                next_level: 0,
+                                levels: vec![Vec::new(); 10],
+                            },
+                        ));
+                        self.retention_pass = true;
+                    }
+                    _ => {}
+                }
+                Ok(())
+            }
+            (Stage::Deleting { local }, Completion::ObjectDone(r)) => {
+                r.map_err(|e| format!("maintenance: delete: {}", e.message()))?;
+                self.remove_local(id, local, em);
+                Ok(())
+            }
+            (Stage::RemovingLocal { rest }, Completion::Done(r)) => {
+                r.map_err(|e| format!("maintenance: remove local ltx file: {}", e.message))?;
+                self.remove_local(id, rest, em);
+                Ok(())
+            }
+            (stage, c) => Err(format!("internal error: maintenance {stage:?} got {c:?}")),
+        }
+    }
+
+    pub(super) fn remove_local(&mut self, id: DbId, mut files: Vec<PathBuf>, em: &mut Emitter) {
+        if let Some(p) = files.pop() {
+            let op = em.issue(
+                id,
+                Lane::Maintenance,
+                Command::Remove {
+                    path: p,
+                    recursive: false,
+                },
+            );
+            self.active = Some((op, Stage::RemovingLocal { rest: files }));
+        }
+    }
+
+    pub(super) fn delete(
+        &mut self,
+        id: DbId,
+        keys: Vec<ObjectKey>,
+        local: Vec<PathBuf>,
+        em: &mut Emitter,
+    ) {
+        if keys.is_empty() {
+            self.remove_local(id, local, em);
+            return;
+        }
+        let op = em.issue(
+            id,
+            Lane::Maintenance,
+            Command::Replica {
+                db: id,
+                cmd: ReplicaCmd::Delete { keys },
+            },
+        );
+        self.active = Some((op, Stage::Deleting { local }));
+    }
+}
