@@ -1,7 +1,8 @@
 //! A replica directory laid out by hand from the golden LTX files of `c-rows-1024`
 //! (`1-1`, `2-2`, `3-3` in `<dir>/ltx/0/`) restores byte for byte to the golden
 //! databases: the latest state to `txid3.db`, `-txid 0000000000000002` to `txid2.db`
-//! (and `-txid 0000000000000001`, the snapshot, to `input.db`).
+//! (and `-txid 0000000000000001`, the snapshot, to `input.db`, in an output directory
+//! that does not exist yet).
 
 use std::fs;
 
@@ -33,7 +34,8 @@ fn hand_made_replica_restores_golden_databases() {
         "-txid 2 restore differs from txid2.db"
     );
 
-    let out1 = tmp.path().join("txid1.db");
+    // A missing output directory is created, as Litestream does.
+    let out1 = tmp.path().join("new/dir/txid1.db");
     restore_ok(&replica, &out1, &["-txid", "0000000000000001"]);
     assert!(
         fs::read(&out1).unwrap() == fs::read(golden.join("input.db")).unwrap(),

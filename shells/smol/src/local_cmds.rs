@@ -40,7 +40,7 @@ fn load(flags: &std::collections::BTreeMap<String, String>) -> Result<Config, St
 
 /// `litestream databases [-config P] [-no-expand-env] [-json]`.
 pub fn databases(args: &[String]) -> Result<(), String> {
-    let (flags, pos) = parse_flags(args, &["config"], &["no-expand-env", "json"])?;
+    let (flags, pos) = parse_flags("databases", args, &["config"], &["no-expand-env", "json"])?;
     if !pos.is_empty() {
         return Err("too many arguments".into());
     }
@@ -102,7 +102,7 @@ fn local_txid(meta: &Path) -> Result<Option<u64>, String> {
 
 /// `litestream status [-config P] [-no-expand-env] [-json] [DB_PATH]`.
 pub fn status(args: &[String]) -> Result<(), String> {
-    let (flags, pos) = parse_flags(args, &["config"], &["no-expand-env", "json"])?;
+    let (flags, pos) = parse_flags("status", args, &["config"], &["no-expand-env", "json"])?;
     if pos.len() > 1 {
         return Err("too many arguments".into());
     }
@@ -153,7 +153,7 @@ pub fn status(args: &[String]) -> Result<(), String> {
 
 /// `litestream reset [-config P] [-no-expand-env] [-dry-run] DB_PATH`.
 pub fn reset(args: &[String]) -> Result<(), String> {
-    let (flags, pos) = parse_flags(args, &["config"], &["no-expand-env", "dry-run"])?;
+    let (flags, pos) = parse_flags("reset", args, &["config"], &["no-expand-env", "dry-run"])?;
     let [db] = pos.as_slice() else {
         return Err(if pos.is_empty() {
             "database path required".into()

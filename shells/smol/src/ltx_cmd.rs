@@ -46,7 +46,12 @@ fn is_tool_invocation(args: &[String]) -> bool {
 }
 
 fn list(args: &[String]) -> Result<(), String> {
-    let (flags, pos) = parse_flags(args, &["config", "level"], &["no-expand-env", "json"])?;
+    let (flags, pos) = parse_flags(
+        "ltx",
+        args,
+        &["config", "level"],
+        &["no-expand-env", "json"],
+    )?;
     let [source] = pos.as_slice() else {
         return Err(if pos.is_empty() {
             "database path or replica URL required".into()

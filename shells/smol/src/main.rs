@@ -107,11 +107,12 @@ The commands are:
 	unregister   remove a database from the running daemon (control socket)
 	version      prints the binary version";
 
-/// Parse a command's flags with Go `flag` semantics (`cli::flags`): `valued` flags take
+/// Parse `command`'s flags with Go `flag` semantics (`cli::flags`): `valued` flags take
 /// a value, `bools` are switches. Returns the flags that were given (bools as `true` /
 /// `false`) and the positionals. `-h` prints the command's usage to stdout and exits 0;
 /// a bad flag prints Go's message and the usage to stderr and fails.
 pub fn parse_flags(
+    command: &str,
     args: &[String],
     valued: &[&str],
     bools: &[&str],
@@ -126,11 +127,14 @@ pub fn parse_flags(
     let pos = match fs.parse(args) {
         Ok(p) => p,
         Err(cli::flags::FlagError::Help) => {
-            println!("Usage of litestream:\n{}", fs.defaults_text());
+            println!("Usage of litestream-{command}:\n{}", fs.defaults_text());
             std::process::exit(0);
         }
         Err(e) => {
-            eprintln!("{e}\nUsage of litestream:\n{}", fs.defaults_text());
+            eprintln!(
+                "{e}\nUsage of litestream-{command}:\n{}",
+                fs.defaults_text()
+            );
             return Err(e.to_string());
         }
     };

@@ -19,6 +19,7 @@ type ManagedDb = (DbSettings, Arc<dyn ReplicaClient>);
 /// Entry point for `litestream replicate ARGS`.
 pub fn run(args: &[String]) -> Result<(), String> {
     let (flags, pos) = parse_flags(
+        "replicate",
         args,
         &["config", "exec", "log-level", "socket"],
         &[

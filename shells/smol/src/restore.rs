@@ -50,8 +50,33 @@ pub enum PlanFailure {
     Plan(restore::PlanError),
 }
 
+/// Listings taken while a live daemon renames new L0 files into place and compacts old
+/// ones can miss a file that appeared or see one level before and another after a
+/// compaction, which looks like a gap. A real gap stays; a race does not: list again.
+const GAP_RELISTS: u32 = 4;
+/// Pause before listing again after an apparent gap.
+const GAP_RELIST_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// The files to fetch for `target`, oldest first.
 pub fn plan(
+    client: &dyn ReplicaClient,
+    target: RestoreTarget,
+) -> Result<Vec<ObjectInfo>, PlanFailure> {
+    let mut tries = 0;
+    loop {
+        match plan_once(client, target.clone()) {
+            Err(PlanFailure::Plan(restore::PlanError::NonContiguous { .. }))
+                if tries < GAP_RELISTS =>
+            {
+                tries += 1;
+                std::thread::sleep(GAP_RELIST_PAUSE);
+            }
+            r => return r,
+        }
+    }
+}
+
+fn plan_once(
     client: &dyn ReplicaClient,
     target: RestoreTarget,
 ) -> Result<Vec<ObjectInfo>, PlanFailure> {
@@ -138,13 +163,16 @@ pub fn restore(
     files: &[ObjectInfo],
     opts: &RestoreOptions,
 ) -> Result<RestoreSummary, RestoreError> {
+    // Like Litestream, create the output's directory when it is missing.
     if let Some(parent) = opts.output.parent() {
         if !parent.as_os_str().is_empty() && !parent.is_dir() {
-            return Err(format!(
-                "cannot restore to {}: directory {} does not exist",
-                opts.output.display(),
-                parent.display()
-            ));
+            fs::create_dir_all(parent).map_err(|e| {
+                format!(
+                    "cannot restore to {}: cannot create directory {}: {e}",
+                    opts.output.display(),
+                    parent.display()
+                )
+            })?;
         }
     }
     let tmp = crate::fs::tmp_path(&opts.output);

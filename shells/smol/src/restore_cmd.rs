@@ -9,6 +9,7 @@ use crate::{flag_true, log, parse_flags, setup};
 /// Entry point for `litestream restore ARGS`.
 pub fn run(args: &[String]) -> Result<(), String> {
     let (flags, pos) = parse_flags(
+        "restore",
         args,
         &[
             "config",

@@ -55,6 +55,7 @@ struct SyncOut<'a> {
 /// Run one of `start`, `stop`, `register`, `unregister`, `sync`.
 pub fn run(cmd: &str, args: &[String]) -> Result<(), String> {
     let (flags, pos) = crate::parse_flags(
+        cmd,
         args,
         &["socket", "timeout", "replica"],
         &["json", "wait", "dry-run"],

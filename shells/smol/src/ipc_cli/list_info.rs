@@ -28,7 +28,7 @@ struct InfoBody {
 
 /// Run `list` or `info`.
 pub fn run(cmd: &str, args: &[String]) -> Result<(), String> {
-    let (flags, pos) = crate::parse_flags(args, &["socket", "timeout"], &["json"])?;
+    let (flags, pos) = crate::parse_flags(cmd, args, &["socket", "timeout"], &["json"])?;
     let common = Common::from_flags(&flags, 10)?;
     if !pos.is_empty() {
         return Err("too many arguments".into());
