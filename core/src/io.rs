@@ -251,6 +251,9 @@ pub struct FileStat {
     pub size: u64,
     /// Modification time.
     pub mtime: UnixMs,
+    /// Which file this is (the inode): another value means the path now names a
+    /// different file, e.g. a database the application deleted and created again.
+    pub id: u64,
 }
 
 /// An environment failure, as small as the core needs to decide.

@@ -197,9 +197,11 @@ impl SimFs {
 
     /// Stat a file.
     pub fn stat(&self, path: &Path) -> Option<FileStat> {
-        self.inode(path).map(|i| FileStat {
+        let ino = *self.names.get(path)?;
+        self.inodes.get(&ino).map(|i| FileStat {
             size: i.data.len() as u64,
             mtime: i.mtime,
+            id: ino,
         })
     }
 

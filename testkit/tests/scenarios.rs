@@ -204,6 +204,43 @@ fn restored_database_with_old_local_files_continues_above_them() {
     restored_from_backup(true, 9);
 }
 
+/// `litestream reset` run while the daemon is down: the next start pulls the replica's
+/// newest file and begins with a full snapshot above it (REPLICATION.md §12), so a replica
+/// damaged before the reset becomes whole again.
+#[test]
+fn reset_local_state_restarts_with_a_snapshot_above_the_replica() {
+    run(
+        |s| {
+            started(s)?;
+            for _ in 0..3 {
+                s.commit(2)?;
+                s.sync_ok()?;
+            }
+            let remote_max = s.store_max_txid();
+            s.crash_daemon(false)?;
+            let meta = s.settings.paths.meta.clone();
+            s.fs.remove(&meta, true).expect("remove meta");
+            s.start_daemon()?;
+            s.commit(1)?;
+            s.sync_ok()?;
+            let first_new = s
+                .local_files()
+                .into_iter()
+                .find(|f| f.txid > remote_max)
+                .expect("a file above the replica");
+            assert_eq!(
+                (first_new.txid, first_new.snapshot),
+                (remote_max + 1, true),
+                "{:?}",
+                s.local_files()
+            );
+            assert!(s.restore_matches_head());
+            Ok(())
+        },
+        Sim::scripted(11),
+    );
+}
+
 #[test]
 fn store_outage_then_recovery() {
     run(

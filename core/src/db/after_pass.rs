@@ -117,6 +117,32 @@ impl Db {
         }
     }
 
+    /// The path no longer names the file SQLite has open. Our connections would go on
+    /// reading the old file forever, and the new file's WAL would be taken for the old
+    /// one's: close them, open whatever the path names now (waiting for it to exist), and
+    /// continue the TXID sequence with a snapshot of it.
+    pub(super) fn reopen_replaced(&mut self, msg: String, em: &mut Emitter) {
+        self.queue.clear();
+        self.queue.push_back(Step::Close);
+        if self.lifecycle == Lifecycle::Closing {
+            em.log(
+                Level::Warn,
+                Some(&self.settings.paths.db),
+                format!("{msg}: skipping the final sync"),
+            );
+            return;
+        }
+        em.log(
+            Level::Warn,
+            Some(&self.settings.paths.db),
+            format!("{msg}: reopening it; the next sync writes a snapshot of the new file"),
+        );
+        self.reopen = true;
+        self.db_file_id = None;
+        self.synced_to_wal_end = false;
+        self.force_snapshot = Some("database file replaced");
+    }
+
     pub(super) fn fail(&mut self, msg: String, now: Mono, em: &mut Emitter) {
         self.waiters.fail_local(self.id, &msg, em);
         let barrier = self

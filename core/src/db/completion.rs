@@ -1,7 +1,7 @@
 //! What each completion means for a database's local lane: the step engine's answers.
 
 use super::pass::PassStep;
-use super::steps::{sqlite_what, Active, Step, TRUNCATE_BUSY_BACKOFF};
+use super::steps::{open_steps, sqlite_what, Active, Step, TRUNCATE_BUSY_BACKOFF};
 use super::{Db, Lifecycle};
 use crate::emit::{Emitter, Lane, Level};
 use crate::io::{CheckpointMode, Command, Completion, DbId, ReplicaCmd, SqliteCmd, SqliteDone};
@@ -127,8 +127,9 @@ impl Db {
         match (active, c) {
             (Active::Single(Step::WaitForFile), Completion::Stated(r)) => {
                 match r {
-                    Ok(Some(_)) => {
+                    Ok(Some(st)) => {
                         self.waiting_for_file = false;
+                        self.db_file_id = Some(st.id);
                         Ok(())
                     }
                     Ok(None) => {
@@ -255,6 +256,10 @@ impl Db {
             (Active::BehindGet, Completion::ObjectDone(r)) => {
                 r.map_err(|e| format!("download newest replica file: {}", e.message()))?;
                 self.replica.pos = None;
+                // Nothing says the database still matches the replica's last file (a
+                // `reset` is usually run because something went wrong): start the new
+                // numbering with a full snapshot, as Litestream does (REPLICATION.md §12).
+                self.force_snapshot = Some("replica ahead of local files");
                 Ok(())
             }
             (Active::Pass { checkpoint }, c) => {
@@ -273,6 +278,11 @@ impl Db {
                     PassStep::Failed(msg) => {
                         self.pass = None;
                         Err(msg)
+                    }
+                    PassStep::Replaced(msg) => {
+                        self.pass = None;
+                        self.reopen_replaced(msg, em);
+                        Ok(())
                     }
                 }
             }
@@ -339,6 +349,16 @@ impl Db {
             }
             (Active::Single(Step::ResetLocal(dir)), Completion::Done(r)) => {
                 r.map_err(|e| format!("remove {}: {}", dir.display(), e.message))
+            }
+            (Active::Single(Step::Close), Completion::Sqlite(_)) if self.reopen => {
+                // Closing connections to a file that is gone cannot fail in a way that
+                // matters: open whatever the path names now.
+                self.reopen = false;
+                self.sqlite_open = false;
+                self.lifecycle = Lifecycle::Opening;
+                self.queue.clear();
+                self.queue.extend(open_steps());
+                Ok(())
             }
             (Active::Single(Step::Close), Completion::Sqlite(r)) => {
                 self.lifecycle = Lifecycle::Stopped;

@@ -173,6 +173,10 @@ pub struct Db {
     pub(crate) last_pass_wal_bytes: u64,
     pub(crate) sqlite_open: bool,
     pub(crate) waiting_for_file: bool,
+    /// Identity of the database file when it was opened (see `FileStat::id`).
+    pub(crate) db_file_id: Option<u64>,
+    /// The open database file was deleted or replaced: after `Close`, open it again.
+    pub(crate) reopen: bool,
     pub(crate) just_closed: bool,
     pub(crate) unregistered: bool,
     pub(crate) close_replies: Vec<crate::replicator::CloseReply>,
@@ -202,6 +206,8 @@ impl Db {
             last_pass_wal_bytes: 0,
             sqlite_open: false,
             waiting_for_file: false,
+            db_file_id: None,
+            reopen: false,
             just_closed: false,
             unregistered: false,
             close_replies: Vec::new(),

@@ -185,6 +185,7 @@ impl Db {
                     synced_to_wal_end: self.synced_to_wal_end,
                     force_snapshot: self.force_snapshot,
                     byte_limit: self.settings.max_sync_wal_bytes,
+                    db_file_id: self.db_file_id,
                 };
                 self.waiters.passes_started += 1;
                 self.current_pass = self.waiters.passes_started;

@@ -54,6 +54,15 @@ impl Resources {
         Ok(f)
     }
 
+    /// Close the kept descriptor of database `path`, if any. Only while no SQLite
+    /// connection of ours is open on it (see `reader`).
+    fn forget_reader(&self, path: &std::path::Path) {
+        self.db_files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(path);
+    }
+
     fn replica(&self, id: DbId) -> Option<Arc<dyn ReplicaClient>> {
         self.replicas
             .read()
@@ -142,7 +151,10 @@ fn run_sqlite(res: &Resources, id: DbId, cmd: SqliteCmd) -> Result<SqliteDone, I
             if let Some(old) = guard.take() {
                 old.close();
             }
-            // Keep a descriptor on the database open before SQLite takes its locks.
+            // Keep a descriptor on the database open before SQLite takes its locks. A
+            // kept one from an earlier open may be of a file the path no longer names
+            // (the application replaced the database): open it afresh.
+            res.forget_reader(&path);
             let file = res.reader(&path)?;
             crate::sqlite::check_header_of(&file, &path)?;
             let (db, page_size) = SqliteDb::open(&path, busy_timeout)?;
@@ -175,7 +187,11 @@ fn run_sqlite(res: &Resources, id: DbId, cmd: SqliteCmd) -> Result<SqliteDone, I
         }
         SqliteCmd::Close => {
             if let Some(db) = guard.take() {
+                let path = db.path().to_owned();
                 db.close();
+                // Only now: closing any descriptor of a file drops this process's POSIX
+                // locks on it, SQLite's included.
+                res.forget_reader(&path);
             }
             Ok(SqliteDone::Done)
         }

@@ -40,6 +40,8 @@ pub fn stat(path: &Path) -> Result<Option<FileStat>, IoFail> {
             Ok(Some(FileStat {
                 size: m.len(),
                 mtime: UnixMs(mtime),
+                id: std::os::unix::fs::MetadataExt::ino(&m)
+                    ^ std::os::unix::fs::MetadataExt::dev(&m).rotate_left(32),
             }))
         }
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),

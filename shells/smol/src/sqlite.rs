@@ -285,6 +285,11 @@ impl SqliteDb {
         Ok(busy != 0)
     }
 
+    /// The database path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Release everything.
     pub fn close(mut self) {
         self.end_read();

@@ -140,12 +140,18 @@ impl SyncPass {
         match (stage, c) {
             (Stage::StatDb, Completion::Stated(r)) => {
                 let st = r.map_err(|e| format!("stat database: {}", e.message))?;
-                let Some(FileStat { size, .. }) = st else {
-                    return Err(format!(
-                        "database file {} does not exist",
+                let Some(FileStat { size, id, .. }) = st else {
+                    return Ok(PassStep::Replaced(format!(
+                        "database file {} was deleted",
                         self.paths.db.display()
-                    ));
+                    )));
                 };
+                if self.start.db_file_id.is_some_and(|open| open != id) {
+                    return Ok(PassStep::Replaced(format!(
+                        "database file {} was replaced by another file",
+                        self.paths.db.display()
+                    )));
+                }
                 self.db_size = size;
                 self.stage = Stage::StatWal;
                 Ok(PassStep::Issue(Command::Stat {

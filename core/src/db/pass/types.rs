@@ -34,6 +34,8 @@ pub struct PassStart {
     pub force_snapshot: Option<&'static str>,
     /// Per-pass WAL byte limit (`max-sync-wal-bytes`), ignored for snapshots.
     pub byte_limit: Option<u64>,
+    /// Identity of the database file SQLite has open (`FileStat::id`), when known.
+    pub db_file_id: Option<u64>,
 }
 
 /// What a finished pass reports.
@@ -67,4 +69,7 @@ pub enum PassStep {
     Done(PassOutcome),
     /// The pass failed; nothing was committed. The message names the problem.
     Failed(String),
+    /// The database path no longer names the file SQLite has open (deleted, or
+    /// replaced by another file): nothing was committed; the database must be reopened.
+    Replaced(String),
 }
