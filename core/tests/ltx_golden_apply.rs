@@ -95,7 +95,7 @@ fn compacting_the_c_chain_gives_the_golden_compaction() {
         SliceSource::new(&c).unwrap(),
     ];
     let mut out = Vec::new();
-    let trailer = compact(&mut inputs, 0, &mut |b: &[u8]| -> Result<(), ()> {
+    let trailer = compact(&mut inputs, 0, false, &mut |b: &[u8]| -> Result<(), ()> {
         out.extend_from_slice(b);
         Ok(())
     })

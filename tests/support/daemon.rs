@@ -24,6 +24,8 @@ pub struct Daemon {
     pub url: String,
     /// Extra environment of the process (credentials of an S3 replica).
     pub env: Vec<(String, String)>,
+    /// Run `replicate -config` with this file instead of naming the database and URL.
+    pub config: Option<PathBuf>,
 }
 
 impl Daemon {
@@ -44,6 +46,23 @@ impl Daemon {
             replica: PathBuf::new(),
             url: url.to_string(),
             env: env.to_vec(),
+            config: None,
+        };
+        d.restart();
+        d
+    }
+
+    /// Start `litestream replicate -config CONFIG` for the file replica `replica` of
+    /// `db` (the config names both and sets `logging.level: debug`), logging to `log`.
+    pub fn start_config(config: &Path, db: &Path, replica: &Path, log: &Path) -> Daemon {
+        let mut d = Daemon {
+            child: None,
+            log: log.to_path_buf(),
+            db: db.to_path_buf(),
+            replica: replica.to_path_buf(),
+            url: file_url(replica),
+            env: Vec::new(),
+            config: Some(config.to_path_buf()),
         };
         d.restart();
         d
@@ -57,10 +76,15 @@ impl Daemon {
             .append(true)
             .open(&self.log)
             .expect("open daemon log");
-        let child = Command::new(litestream_bin())
-            .args(["replicate", "-log-level", "debug"])
-            .arg(&self.db)
-            .arg(&self.url)
+        let mut cmd = Command::new(litestream_bin());
+        match &self.config {
+            Some(config) => cmd.arg("replicate").arg("-config").arg(config),
+            None => cmd
+                .args(["replicate", "-log-level", "debug"])
+                .arg(&self.db)
+                .arg(&self.url),
+        };
+        let child = cmd
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup log"))

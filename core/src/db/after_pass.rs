@@ -33,6 +33,9 @@ impl Db {
         };
         if let Some(t) = o.written {
             self.force_snapshot = None;
+            if self.repair == Some(None) && o.snapshot_reason.is_some() {
+                self.repair = Some(Some(t));
+            }
             self.synced_since_checkpoint = true;
             let kind = o
                 .snapshot_reason

@@ -3,6 +3,7 @@
 //! retention (remote and local). Runs beside the sync and upload lanes, one job at a time.
 
 mod decide;
+mod integrity;
 mod stages;
 
 use std::collections::VecDeque;
@@ -71,6 +72,9 @@ pub enum Job {
     Snapshot,
     /// Delete L0 files covered by level 1.
     L0Retention,
+    /// Rebase a replica that lost files: the full-image L0 file at this TXID becomes the
+    /// level 9 snapshot `1-TXID`.
+    Repair(u64),
 }
 
 #[derive(Debug)]
@@ -102,6 +106,14 @@ pub struct Maintenance {
     snapshot_tickets: Vec<u64>,
     /// Last maintenance error.
     pub last_error: Option<String>,
+    /// Newest level 1 TXID listed so far (see `integrity`).
+    seen_l1_max: u64,
+    /// A hole found in the replica's history, for the database to act on.
+    pub(crate) lost: Option<String>,
+    /// A repair is under way: no new hole is reported until it ends.
+    repairing: bool,
+    /// Where the repair's input is kept locally.
+    repair_l0: PathBuf,
 }
 
 fn next_aligned(now: Mono, wall: UnixMs, interval: Duration) -> Mono {
@@ -126,6 +138,12 @@ impl Maintenance {
         if !s.l0_retention.is_zero() {
             self.next_at.push((Job::L0Retention, now));
         }
+    }
+
+    /// Rebase the replica onto the full-image L0 file `txid`, now in the replica.
+    pub(crate) fn repair(&mut self, txid: u64, ltx0: &std::path::Path) {
+        self.repair_l0 = ltx0.to_path_buf();
+        self.queue.push_front(Job::Repair(txid));
     }
 
     /// Ask for a snapshot now (`replicate -once -force-snapshot`); `ticket` is answered
@@ -177,6 +195,7 @@ impl Maintenance {
                 .unwrap_or(Duration::from_secs(3600)),
             Job::Snapshot => s.snapshot_interval,
             Job::L0Retention => s.l0_retention_check_interval,
+            Job::Repair(_) => Duration::MAX,
         }
     }
 
@@ -209,6 +228,24 @@ impl Maintenance {
         let first = match job {
             Job::Compact(l) => l - 1,
             Job::Snapshot | Job::L0Retention => 0,
+            Job::Repair(txid) => {
+                let cmd = ReplicaCmd::Compact {
+                    inputs: vec![crate::io::ObjectKey {
+                        level: 0,
+                        min_txid: txid,
+                        max_txid: txid,
+                    }],
+                    output: crate::io::ObjectKey {
+                        level: crate::plan::restore::SNAPSHOT_LEVEL,
+                        min_txid: 1,
+                        max_txid: txid,
+                    },
+                    local_l0: self.repair_l0.clone(),
+                };
+                let op = em.issue(id, Lane::Maintenance, Command::Replica { db: id, cmd });
+                self.active = Some((op, Stage::Compacting { job }));
+                return;
+            }
         };
         let op = em.issue(
             id,

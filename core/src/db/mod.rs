@@ -152,6 +152,9 @@ pub struct Db {
     pub(crate) last_checkpoint: Mono,
     pub(crate) passive_failed_at_threshold: bool,
     pub(crate) force_snapshot: Option<&'static str>,
+    /// Repair of a replica that lost files: `Some(None)` waits for the snapshot pass,
+    /// `Some(Some(t))` for snapshot `t` to reach the replica.
+    pub(crate) repair: Option<Option<u64>>,
     pub(crate) queue: VecDeque<Step>,
     pub(crate) active: Option<(OpId, steps::Active)>,
     pub(crate) pass: Option<SyncPass>,
@@ -206,6 +209,7 @@ impl Db {
             last_pass_wal_bytes: 0,
             sqlite_open: false,
             waiting_for_file: false,
+            repair: None,
             db_file_id: None,
             reopen: false,
             just_closed: false,

@@ -65,6 +65,7 @@ type ObjectRef = crate::io::ObjectKey;
 impl Db {
     /// Start the next piece of work if nothing is running.
     pub(crate) fn advance(&mut self, id: DbId, now: Mono, wall: UnixMs, em: &mut Emitter) {
+        self.advance_repair(em);
         self.advance_replica(id, now, em);
         let ready = self.lifecycle == Lifecycle::Open && self.replica.pos.is_some();
         self.maintenance
@@ -104,6 +105,29 @@ impl Db {
             // stop here, or the loop would pop it again forever.
             if self.retry_at.is_some_and(|t| now < t) {
                 break;
+            }
+        }
+    }
+
+    /// A replica that lost files cannot be restored, however many files follow: write a
+    /// snapshot, and once it is in the replica have maintenance make it the replica's
+    /// new base (level 9 `1-N`).
+    fn advance_repair(&mut self, em: &mut Emitter) {
+        if let Some(hole) = self.maintenance.lost.take() {
+            em.log(
+                Level::Error,
+                Some(&self.settings.paths.db),
+                format!("replica is missing files ({hole}): it cannot be restored as it is; writing a new snapshot to rebase it"),
+            );
+            self.force_snapshot = Some("replica is missing files");
+            self.repair = Some(None);
+            self.sync_wanted = true;
+        }
+        if let Some(Some(t)) = self.repair {
+            if self.replica.pos.is_some_and(|p| p >= t) {
+                self.repair = None;
+                let ltx0 = self.settings.paths.ltx0.clone();
+                self.maintenance.repair(t, &ltx0);
             }
         }
     }

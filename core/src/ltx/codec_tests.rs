@@ -303,6 +303,7 @@ fn spec_compaction_example() {
     compact(
         &mut inputs,
         HEADER_FLAG_NO_CHECKSUM,
+        false,
         &mut |b: &[u8]| -> Result<(), ()> {
             out.extend_from_slice(b);
             Ok(())
@@ -324,6 +325,7 @@ fn spec_compaction_example() {
     let err = compact(
         &mut gap,
         HEADER_FLAG_NO_CHECKSUM,
+        false,
         &mut |_: &[u8]| -> Result<(), ()> { Ok(()) },
     )
     .unwrap_err();
@@ -335,6 +337,46 @@ fn spec_compaction_example() {
         })
     );
     assert!(err_text(&err).starts_with("non-contiguous transaction ids"));
+}
+
+#[test]
+fn compaction_as_snapshot_rebases_a_full_image_and_refuses_a_partial_one() {
+    let a = |c: u8| vec![c; 512];
+    let at = |min: u64, commit: u32| Header {
+        min_txid: min,
+        max_txid: min,
+        ..incr(commit)
+    };
+    let full = encode_file(at(7, 2), &[(1, a(0xA1)), (2, a(0xA2))], 0);
+    let mut out = Vec::new();
+    compact(
+        &mut [SliceSource::new(&full).unwrap()],
+        HEADER_FLAG_NO_CHECKSUM,
+        true,
+        &mut |b: &[u8]| -> Result<(), ()> {
+            out.extend_from_slice(b);
+            Ok(())
+        },
+    )
+    .unwrap();
+    let f = decode_file(&out).unwrap();
+    assert_eq!((f.header.min_txid, f.header.max_txid), (1, 7));
+    assert!(f.header.is_snapshot());
+    assert_eq!(f.header.pre_apply_checksum, 0);
+    assert_eq!(f.pages, vec![(1, a(0xA1)), (2, a(0xA2))]);
+
+    let partial = encode_file(at(8, 2), &[(2, a(0xB2))], 0);
+    let err = compact(
+        &mut [SliceSource::new(&partial).unwrap()],
+        HEADER_FLAG_NO_CHECKSUM,
+        true,
+        &mut |_: &[u8]| -> Result<(), ()> { Ok(()) },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, CompactError::Ltx(LtxError::SnapshotIncomplete { .. })),
+        "{err:?}"
+    );
 }
 
 fn err_text(e: &CompactError<()>) -> String {

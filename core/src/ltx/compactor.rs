@@ -85,19 +85,28 @@ pub fn compaction_header(inputs: &[&Header], flags: u32) -> Result<Header, LtxEr
 /// For each page number the newest input's version wins; pages beyond the last input's
 /// commit are dropped. Every input is read to its end, so its checksums are verified.
 /// Returns the output trailer.
+///
+/// `as_snapshot` writes the output as a snapshot (MinTXID 1, no pre-apply checksum) even
+/// when the first input starts later: for rebasing a replica that lost its older files
+/// onto a full image of the database. The encoder then requires every page.
 pub fn compact<S, E, F>(
     inputs: &mut [S],
     flags: u32,
+    as_snapshot: bool,
     out: &mut F,
 ) -> Result<Trailer, CompactError<E>>
 where
     S: PageSource,
     F: FnMut(&[u8]) -> Result<(), E>,
 {
-    let header = {
+    let mut header = {
         let headers: Vec<&Header> = inputs.iter().map(|s| s.header()).collect();
         compaction_header(&headers, flags)?
     };
+    if as_snapshot {
+        header.min_txid = 1;
+        header.pre_apply_checksum = 0;
+    }
     let mut enc = Encoder::new(header)?;
     let mut buf = Vec::new();
     enc.drain_into(&mut buf);

@@ -140,9 +140,12 @@ pub fn compact(
             File::create(&tmp)
                 .map_err(|e| StoreFail::Transient(format!("create {}: {e}", tmp.display())))?,
         );
+        // The header's range is the output key's: a level 9 file `1-N` made from inputs
+        // starting later is a replica's new base (see the core's replica repair).
         if let Err(e) = ltx::compact(
             &mut sources,
             HEADER_FLAG_NO_CHECKSUM,
+            output.min_txid == 1,
             &mut |bytes: &[u8]| f.write_all(bytes),
         ) {
             let io = sources.iter().find_map(|s| s.io_error.clone());

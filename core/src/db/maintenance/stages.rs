@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::{Job, Maintenance, MaintenanceSettings, Stage};
+use super::{integrity, Job, Maintenance, MaintenanceSettings, Stage};
 use crate::emit::{Emitter, Lane, Level};
 use crate::io::{Command, Completion, DbId, ObjectKey, ReplicaCmd};
 use crate::time::UnixMs;
@@ -25,14 +25,33 @@ impl Maintenance {
         let Some((_, stage)) = self.active.take() else {
             return;
         };
+        let job = self.current;
         match self.step(id, s, ltx0, stage, c, wall, em) {
-            Ok(()) => self.finished(id, Ok(()), em),
+            Ok(()) => {
+                if let (Some(Job::Repair(txid)), None) = (job, &self.active) {
+                    em.log(
+                        Level::Warn,
+                        Some(db),
+                        format!(
+                            "replica rebased on a new snapshot (level 9, {}): it can be restored again",
+                            crate::ltx::format_filename(1, txid)
+                        ),
+                    );
+                }
+                self.finished(id, Ok(()), em)
+            }
             Err(msg) => {
                 if self.last_error.as_deref() != Some(msg.as_str()) {
                     em.log(Level::Error, Some(db), msg.clone());
                 }
                 self.last_error = Some(msg.clone());
                 self.retention_pass = false;
+                if matches!(self.current, Some(Job::Repair(_))) {
+                    // Start over: the next check finds the hole again and asks for a new
+                    // snapshot.
+                    self.repairing = false;
+                    self.current = None;
+                }
                 self.finished(id, Err(msg), em);
             }
         }
@@ -68,7 +87,7 @@ impl Maintenance {
                 let last_needed = match job {
                     Job::Compact(l) => l,
                     Job::L0Retention => 1,
-                    Job::Snapshot => 9,
+                    Job::Snapshot | Job::Repair(_) => 9,
                 };
                 if next_level < last_needed {
                     let op = issue(
@@ -87,6 +106,29 @@ impl Maintenance {
                     ));
                     return Ok(());
                 }
+                if job == Job::Compact(1) {
+                    if next_level == 1 && integrity::needs_snapshot_level(&levels) {
+                        let op = issue(em, ReplicaCmd::List { level: 9 });
+                        self.active = Some((
+                            op,
+                            Stage::Listing {
+                                job,
+                                next_level: 9,
+                                levels,
+                            },
+                        ));
+                        return Ok(());
+                    }
+                    if !self.repairing {
+                        if let Some(hole) = integrity::missing_files(&levels, self.seen_l1_max) {
+                            self.seen_l1_max = 0;
+                            self.repairing = true;
+                            self.lost = Some(hole);
+                            return Ok(());
+                        }
+                    }
+                    self.seen_l1_max = self.seen_l1_max.max(integrity::level_max(&levels[1]));
+                }
                 self.decide(id, s, ltx0, job, &levels, wall, em);
                 Ok(())
             }
@@ -95,6 +137,7 @@ impl Maintenance {
                 self.last_error = None;
                 match job {
                     Job::Compact(1) => self.queue.push_front(Job::L0Retention),
+                    Job::Repair(_) => self.repairing = false,
                     Job::Snapshot => {
                         // Re-list everything and apply snapshot retention.
                         let op = issue(em, ReplicaCmd::List { level: 0 });
