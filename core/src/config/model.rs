@@ -262,6 +262,22 @@ impl ReplicaTarget {
         }
     }
 
+    /// Where the files land, for telling two targets apart: the directory, or the
+    /// endpoint, bucket and key prefix.
+    pub fn location(&self) -> String {
+        match self {
+            ReplicaTarget::File { path } => format!("file://{}", path.display()),
+            ReplicaTarget::S3(s3) => format!(
+                "s3://{}/{}{}",
+                s3.bucket,
+                s3.path.trim_matches('/'),
+                s3.endpoint
+                    .as_deref()
+                    .map_or(String::new(), |e| format!(" at {e}"))
+            ),
+        }
+    }
+
     /// This target with `rel` appended to its location (directory replication).
     pub fn with_relative(&self, rel: &str) -> ReplicaTarget {
         match self {

@@ -83,6 +83,7 @@ pub(crate) fn build(
         dbs.push(db);
         db_snaps.push(snap);
     }
+    check_distinct(ctx, &dbs)?;
     if let Some(v) = promote(&db_snaps, |s| s.interval, "intervals")? {
         if !snap_interval_set {
             snap_interval = v;
@@ -327,4 +328,33 @@ fn promote(
         }
     }
     Ok(first.map(|(_, v)| v))
+}
+
+/// Two entries for one database, or two databases sharing one replica location, would
+/// overwrite each other's LTX files: refuse the config, naming both entries.
+fn check_distinct(ctx: &Ctx<'_>, dbs: &[super::model::DbConfig]) -> Result<(), ConfigError> {
+    for (j, b) in dbs.iter().enumerate() {
+        for (i, a) in dbs[..j].iter().enumerate() {
+            let at = |key: &str| [Seg::Key("dbs".into()), Seg::Index(j), Seg::Key(key.into())];
+            if let (Some(pa), Some(pb)) = (a.path(), b.path()) {
+                if pa == pb {
+                    return Err(ctx.invalid(
+                        &at("path"),
+                        format!(
+                            "database {} is listed twice (dbs[{i}] and dbs[{j}]): keep one entry",
+                            pb.display()
+                        ),
+                    ));
+                }
+            }
+            let (la, lb) = (a.replica.target.location(), b.replica.target.location());
+            if la == lb {
+                return Err(ctx.invalid(
+                    &at("replica"),
+                    format!("dbs[{i}] and dbs[{j}] replicate to the same place ({lb}): their LTX files would overwrite each other; give each database its own replica path"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }

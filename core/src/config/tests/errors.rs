@@ -190,3 +190,32 @@ fn global_bucket_with_url_quirk_and_part_size() {
         e.message
     );
 }
+
+#[test]
+fn a_database_or_a_replica_location_used_twice_is_refused() {
+    let e = parse_err(
+        "dbs:\n  - path: /a.db\n    replica:\n      path: /bk/a\n  - path: /a.db\n    replica:\n      path: /bk/b\n",
+    );
+    assert_eq!(
+        e.message,
+        "database /a.db is listed twice (dbs[0] and dbs[1]): keep one entry"
+    );
+    assert_eq!(e.line, Some(5));
+    let e = parse_err(
+        "dbs:\n  - path: /a.db\n    replica:\n      url: file:///bk/x\n  - path: /b.db\n    replica:\n      path: /bk/x/\n",
+    );
+    assert!(
+        e.message
+            .starts_with("dbs[0] and dbs[1] replicate to the same place (file:///bk/x)"),
+        "{}",
+        e.message
+    );
+    let e = parse_err(
+        "dbs:\n  - path: /a.db\n    replica:\n      url: s3://bkt/p\n  - path: /b.db\n    replica:\n      url: s3://bkt/p/\n",
+    );
+    assert!(e.message.contains("s3://bkt/p"), "{}", e.message);
+    // Distinct places are fine.
+    super::parse_ok(
+        "dbs:\n  - path: /a.db\n    replica:\n      url: s3://bkt/a\n  - path: /b.db\n    replica:\n      url: s3://bkt/b\n",
+    );
+}
