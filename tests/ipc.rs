@@ -391,3 +391,42 @@ fn registering_a_symlink_to_a_database_is_refused() {
     assert!(v["txid"].as_u64() >= Some(2), "{v}");
     assert_eq!(v["replicated_txid"], v["txid"], "{v}");
 }
+
+#[test]
+fn registering_a_second_database_on_a_used_replica_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("app.db");
+    create_db(&db);
+    let other = dir.path().join("other.db");
+    create_db(&other);
+    let url = format!("file://{}/replica", dir.path().display());
+    let sock = dir.path().join("ls.sock");
+    let _d = Daemon::start(&sock, &[db.to_str().unwrap(), &url]);
+    // The same place, also spelled with a trailing slash.
+    for same in [url.clone(), format!("{url}/")] {
+        let body = format!(r#"{{"path":"{}","replica_url":"{same}"}}"#, other.display());
+        let (code, text) = curl_post(&sock, "/register", &body);
+        assert_eq!(code, 409, "{text}");
+        assert!(
+            text.contains("already used by") && text.contains(&db.display().to_string()),
+            "{text}"
+        );
+    }
+    let body = format!(
+        r#"{{"path":"{}","replica_url":"{url}-other"}}"#,
+        other.display()
+    );
+    let (code, text) = curl_post(&sock, "/register", &body);
+    assert_eq!(code, 200, "{text}");
+    assert!(text.contains("\"registered\""), "{text}");
+    // Now taken by `other` too.
+    let third = dir.path().join("third.db");
+    create_db(&third);
+    let body = format!(
+        r#"{{"path":"{}","replica_url":"{url}-other"}}"#,
+        third.display()
+    );
+    let (code, text) = curl_post(&sock, "/register", &body);
+    assert_eq!(code, 409, "{text}");
+    assert!(text.contains(&other.display().to_string()), "{text}");
+}

@@ -88,6 +88,9 @@ pub struct DbSettings {
     /// Shortest time between the starts of two WAL → LTX passes: commits that arrive
     /// faster share one pass (and one L0 file) instead of costing one each.
     pub min_pass_gap: Duration,
+    /// Where the replica's files land (`ReplicaTarget::location`; empty = unknown): no
+    /// two databases may share it.
+    pub replica_location: String,
 }
 
 /// Default [`DbSettings::min_pass_gap`]: adds at most this much lag, and bounds the
@@ -116,6 +119,7 @@ impl DbSettings {
             sync_interval: Duration::from_secs(1),
             min_pass_gap: DEFAULT_MIN_PASS_GAP,
             maintenance: maintenance::MaintenanceSettings::default(),
+            replica_location: String::new(),
         }
     }
 }

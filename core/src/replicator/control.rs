@@ -32,6 +32,24 @@ impl Replicator {
         self.em.out.push_back(Output::Respond { req, response });
     }
 
+    /// Two databases replicating to one place would overwrite each other's LTX files.
+    pub(super) fn refuse_shared_replica(&self, location: &str) -> Result<(), Response> {
+        match self
+            .dbs
+            .values()
+            .find(|d| !location.is_empty() && d.settings.replica_location == location)
+        {
+            Some(other) => Err(Response::error(
+                409,
+                format!(
+                    "replica {location} is already used by {}: give each database its own replica path",
+                    other.settings.paths.db.display()
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
     fn lookup(&self, raw: &str) -> Result<(PathBuf, Option<DbId>), Response> {
         let path = api::paths::expand(raw, self.settings.home.as_deref())
             .map_err(|e| Response::error(400, e))?;
@@ -210,8 +228,9 @@ impl Replicator {
                     };
                     return Ok(Some(Response::json(200, &body)));
                 }
-                (self.settings.validate_replica_url)(&replica_url)
+                let location = (self.settings.validate_replica_url)(&replica_url)
                     .map_err(|e| Response::error(400, format!("invalid replica url: {e}")))?;
+                self.refuse_shared_replica(&location)?;
                 let op = self.em.issue(
                     DbId(0),
                     Lane::Control(req),
@@ -222,8 +241,14 @@ impl Replicator {
                     },
                 );
                 let _ = op;
-                self.parked
-                    .insert(req, Parked::Register { path, replica_url });
+                self.parked.insert(
+                    req,
+                    Parked::Register {
+                        path,
+                        replica_url,
+                        location,
+                    },
+                );
                 Ok(None)
             }
             Request::SyncStatus { path } => {

@@ -16,7 +16,11 @@ use crate::time::{Mono, UnixMs};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Parked {
     /// `/register`: the header check of the file is running.
-    Register { path: PathBuf, replica_url: String },
+    Register {
+        path: PathBuf,
+        replica_url: String,
+        location: String,
+    },
 }
 
 /// What a stopping database owes its callers once closed.
@@ -107,7 +111,12 @@ impl Replicator {
         req: ReqId,
         result: Completion,
     ) {
-        let Some(Parked::Register { path, replica_url }) = self.parked.remove(&req) else {
+        let Some(Parked::Register {
+            path,
+            replica_url,
+            location,
+        }) = self.parked.remove(&req)
+        else {
             return;
         };
         let header = match result {
@@ -141,13 +150,18 @@ impl Replicator {
             };
             return self.respond(req, Response::json(200, &body));
         }
+        if let Err(r) = self.refuse_shared_replica(&location) {
+            return self.respond(req, r);
+        }
         let id = self.alloc_id();
         self.em.out.push_back(Output::AttachReplica {
             db: id,
             path: path.clone().into(),
             url: replica_url,
         });
-        self.insert_db(now, wall, id, DbSettings::with_defaults(path.clone()));
+        let mut settings = DbSettings::with_defaults(path.clone());
+        settings.replica_location = location;
+        self.insert_db(now, wall, id, settings);
         let body = StatusBody {
             status: "registered",
             path: path.display().to_string(),

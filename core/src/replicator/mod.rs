@@ -83,8 +83,9 @@ pub struct ReplicatorSettings {
     pub started_mono: Mono,
     /// Home directory for `~` in control paths.
     pub home: Option<PathBuf>,
-    /// Validates a replica URL given to `/register` (pure; the shell builds the client).
-    pub validate_replica_url: fn(&str) -> Result<(), String>,
+    /// Validates a replica URL given to `/register` (pure; the shell builds the client)
+    /// and gives its location (see [`crate::db::DbSettings::replica_location`]).
+    pub validate_replica_url: fn(&str) -> Result<String, String>,
 }
 
 impl Default for ReplicatorSettings {
@@ -96,7 +97,7 @@ impl Default for ReplicatorSettings {
             started_at: UnixMs(0),
             started_mono: Mono(0),
             home: None,
-            validate_replica_url: |_| Ok(()),
+            validate_replica_url: |url| Ok(url.to_string()),
         }
     }
 }

@@ -91,8 +91,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
             }
             let db = setup::expand_db_path(&pos[0])?;
             preflight_db(&db)?;
-            let client = setup::client_from_url(&pos[1])?;
-            dbs.push((DbSettings::with_defaults(db), client));
+            let target =
+                setup::target_from_url(&pos[1], litestream_core::config::UrlDialect::Config)?;
+            let client = setup::replica_client(&target)?;
+            let mut settings = DbSettings::with_defaults(db);
+            settings.replica_location = target.location();
+            dbs.push((settings, client));
         }
         _ => return Err("multiple replicas on a single database are no longer supported".into()),
     }

@@ -89,6 +89,7 @@ pub fn db_settings(cfg: &Config, db: &DbConfig) -> Option<DbSettings> {
         sync_interval: db.replica.sync_interval,
         maintenance: maintenance(cfg),
         min_pass_gap: litestream_core::db::DEFAULT_MIN_PASS_GAP,
+        replica_location: db.replica.target.location(),
     })
 }
 
@@ -148,9 +149,12 @@ pub fn client_from_register_url(url: &str) -> Result<Arc<dyn ReplicaClient>, Str
     replica_client(&target_from_url(url, UrlDialect::Register)?)
 }
 
-/// Validation of `/register` URLs, for the core (no IO beyond reading the environment).
-pub fn validate_register_url(url: &str) -> Result<(), String> {
-    client_from_register_url(url).map(|_| ())
+/// Validation of `/register` URLs, for the core (no IO beyond reading the environment):
+/// the replica's location (see `ReplicaTarget::location`).
+pub fn validate_register_url(url: &str) -> Result<String, String> {
+    let target = target_from_url(url, UrlDialect::Register)?;
+    replica_client(&target)?;
+    Ok(target.location())
 }
 
 /// Expand a database path argument like the config does (`~`, relative, `sqlite://`).
