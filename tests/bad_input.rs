@@ -1,9 +1,10 @@
 //! Bad input to `replicate` and `restore`: a missing database (the daemon waits for it),
-//! a file that is not a SQLite database, a meta directory that cannot be created, a
-//! replica URL with an unknown scheme, a corrupt LTX file in the replica, and a restore
-//! target that already exists. Each failure must be one clear `Error:` line naming the
-//! thing, exit code 1, and leave nothing half-written behind (no `.tmp`, no partial
-//! output, no meta or replica directory created for nothing).
+//! a file that is not a SQLite database, a database path that is a symbolic link, a meta
+//! directory that cannot be created, a replica URL with an unknown scheme, a corrupt LTX
+//! file in the replica, and a restore target that already exists. Each failure must be
+//! one clear `Error:` line naming the thing, exit code 1, and leave nothing half-written
+//! behind (no `.tmp`, no partial output, no meta or replica directory created for
+//! nothing).
 
 use std::fs;
 use std::path::Path;
@@ -115,6 +116,43 @@ fn non_sqlite_file_is_refused() {
         ["notes.db"],
         "files left behind next to the database"
     );
+}
+
+/// SQLite follows a symbolic link and keeps its `-wal` beside the real file, so a
+/// daemon given the link would read a `-wal` that never exists: refused, in both modes.
+#[test]
+fn symlinked_database_path_is_refused() {
+    let tmp = tempdir("symlink");
+    let real = tmp.path().join("real.db");
+    make_db(&real);
+    let link = tmp.path().join("link.db");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let replica = tmp.path().join("replica");
+    let o = litestream(&[
+        "replicate",
+        &link.display().to_string(),
+        &file_url(&replica),
+    ]);
+    let line = one_error_line(&o);
+    assert!(
+        line.contains("link.db is a symbolic link to")
+            && line.contains(&real.canonicalize().unwrap().display().to_string()),
+        "{line}"
+    );
+    let config = tmp.path().join("litestream.yml");
+    fs::write(
+        &config,
+        format!(
+            "dbs:\n  - path: {}\n    replica:\n      url: {}\n",
+            link.display(),
+            file_url(&replica)
+        ),
+    )
+    .unwrap();
+    let o = litestream(&["replicate", "-config", &config.display().to_string()]);
+    let line = one_error_line(&o);
+    assert!(line.contains("is a symbolic link to"), "{line}");
+    assert!(!replica.exists(), "a replica was created");
 }
 
 #[test]

@@ -32,9 +32,13 @@ impl Db {
             o.wal_size
         };
         if let Some(t) = o.written {
-            self.force_snapshot = None;
-            if self.repair == Some(None) && o.snapshot_reason.is_some() {
-                self.repair = Some(Some(t));
+            // Only a snapshot answers a request for one: a pass already under way when
+            // the request came was started without it.
+            if o.snapshot_reason.is_some() {
+                self.force_snapshot = None;
+                if self.repair == Some(None) {
+                    self.repair = Some(Some(t));
+                }
             }
             self.synced_since_checkpoint = true;
             let kind = o

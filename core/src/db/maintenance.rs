@@ -110,6 +110,9 @@ pub struct Maintenance {
     seen_l1_max: u64,
     /// A hole found in the replica's history, for the database to act on.
     pub(crate) lost: Option<String>,
+    /// A hole seen by the last check only: a listing can miss a file that was being
+    /// created while the directory was read, so a hole counts once two checks agree.
+    suspected_hole: Option<String>,
     /// A repair is under way: no new hole is reported until it ends.
     repairing: bool,
     /// Where the repair's input is kept locally.

@@ -189,3 +189,12 @@ pub fn tmp_path(path: &Path) -> std::path::PathBuf {
     s.push(".tmp");
     s.into()
 }
+
+/// Where `path` points when it is a symbolic link (`?` when the target cannot be
+/// resolved); `None` for anything else.
+pub fn symlink_target(path: &Path) -> Option<String> {
+    if !fs::symlink_metadata(path).ok()?.file_type().is_symlink() {
+        return None;
+    }
+    Some(fs::canonicalize(path).map_or_else(|_| "?".into(), |t| t.display().to_string()))
+}

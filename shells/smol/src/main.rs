@@ -39,7 +39,11 @@ fn main() -> ExitCode {
     }
     let result = match args.first().map(String::as_str) {
         Some("version") => {
-            if rest.iter().any(|a| a.trim_start_matches('-') == "verbose") {
+            let (flags, _) = match parse_flags("version", rest, &[], &["verbose"]) {
+                Ok(p) => p,
+                Err(_) => return ExitCode::from(2),
+            };
+            if flag_true(&flags, "verbose") {
                 println!("Version:     {}", env!("CARGO_PKG_VERSION"));
                 println!("SQLite:      {}", sqlite::sqlite_version());
                 println!(
@@ -178,6 +182,11 @@ fn flag_doc(name: &str) -> &'static str {
         "json" => "print JSON",
         "f" => "follow mode (not supported)",
         "level" => "compaction level 0-9 or all",
+        "socket" => "control socket `path`",
+        "timeout" => "seconds to wait for the daemon's answer",
+        "replica" => "replica `url` of the database to register",
+        "wait" => "wait until the replica holds the data",
+        "verbose" => "also print the SQLite version and platform",
         _ => "",
     }
 }

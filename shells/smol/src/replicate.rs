@@ -211,6 +211,17 @@ fn config_dbs(cfg: &Config) -> Result<Vec<ManagedDb>, String> {
         for db in expanded {
             let settings = setup::db_settings(cfg, &db)
                 .ok_or("internal error: directory entry without a path")?;
+            if let Some(target) = crate::fs::symlink_target(&settings.paths.db) {
+                let msg = format!(
+                    "{} is a symbolic link to {target}: list the database by its real path",
+                    settings.paths.db.display()
+                );
+                if matches!(entry.source, DbSource::Dir(_)) {
+                    log::log(Level::Warn, &format!("{msg}; skipped"), &[]);
+                    continue;
+                }
+                return Err(msg);
+            }
             let client = setup::replica_client(&db.replica.target)
                 .map_err(|e| format!("{}: {e}", settings.paths.db.display()))?;
             out.push((settings, client));
@@ -229,6 +240,14 @@ fn config_dbs(cfg: &Config) -> Result<Vec<ManagedDb>, String> {
 
 /// Refuse a database path that cannot be replicated before the daemon starts.
 fn preflight_db(db: &Path) -> Result<(), String> {
+    if let Some(target) = crate::fs::symlink_target(db) {
+        // SQLite resolves the link and keeps its -wal beside the real file, where a
+        // daemon reading `<link>-wal` would never look.
+        return Err(format!(
+            "{} is a symbolic link to {target}: replicate the database by its real path",
+            db.display()
+        ));
+    }
     if db.is_dir() {
         return Err(format!(
             "{} is a directory, not a database file",

@@ -187,8 +187,10 @@ async fn handle(
     let response = match api::route(&method, &path, &query, &body) {
         Err(r) => r,
         Ok(Request::Pprof { name, query }) => crate::pprof::serve(&name, &query).await,
-        Ok(Request::Register { path, .. }) if symlink_target(&path).is_some() => {
-            let target = symlink_target(&path).unwrap_or_default();
+        Ok(Request::Register { path, .. })
+            if crate::fs::symlink_target(Path::new(&path)).is_some() =>
+        {
+            let target = crate::fs::symlink_target(Path::new(&path)).unwrap_or_default();
             Response::error(
                 400,
                 format!(
@@ -203,15 +205,6 @@ async fn handle(
         r.insert_header("Connection", "close");
     }
     Ok(r)
-}
-
-/// Where `path` points when it is a symbolic link.
-fn symlink_target(path: &str) -> Option<String> {
-    let p = Path::new(path);
-    if !std::fs::symlink_metadata(p).ok()?.file_type().is_symlink() {
-        return None;
-    }
-    Some(std::fs::canonicalize(p).map_or_else(|_| "?".into(), |t| t.display().to_string()))
 }
 
 /// Send a request to the drive loop and wait for its answer.

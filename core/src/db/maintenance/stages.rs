@@ -120,10 +120,18 @@ impl Maintenance {
                         return Ok(());
                     }
                     if !self.repairing {
-                        if let Some(hole) = integrity::missing_files(&levels, self.seen_l1_max) {
+                        let hole = integrity::missing_files(&levels, self.seen_l1_max);
+                        let confirmed = hole.is_some() && hole == self.suspected_hole;
+                        self.suspected_hole = hole.clone();
+                        if confirmed {
+                            self.suspected_hole = None;
                             self.seen_l1_max = 0;
                             self.repairing = true;
-                            self.lost = Some(hole);
+                            self.lost = hole;
+                            return Ok(());
+                        }
+                        if hole.is_some() {
+                            // Not yet confirmed: compact nothing on a listing with a hole.
                             return Ok(());
                         }
                     }

@@ -26,6 +26,9 @@ const USAGE: &str = "litestream ltx is a set of tools for inspecting LTX files.
 Usage:
 
 \tlitestream ltx <command> [arguments]
+\tlitestream ltx [-level N|all] [-json] [-config PATH] DB_PATH|REPLICA_URL
+
+The second form lists a replica's LTX files (TXID ranges, sizes, timestamps).
 
 The commands are:
 

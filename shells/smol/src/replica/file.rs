@@ -44,6 +44,59 @@ fn store_fail(path: &Path, what: &str, e: &io::Error) -> StoreFail {
     }
 }
 
+/// Most single-TXID files probed in one gap of a level 0 listing.
+const GAP_PROBES: u64 = 256;
+
+fn info(level: u8, min: u64, max: u64, meta: &fs::Metadata) -> ObjectInfo {
+    let created = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    ObjectInfo {
+        key: ObjectKey {
+            level,
+            min_txid: min,
+            max_txid: max,
+        },
+        size: meta.len(),
+        created: UnixMs(created),
+    }
+}
+
+impl FileReplica {
+    /// Reading a directory while files are renamed into it may return a newer file and
+    /// miss an older one (readdir gives no promise about entries added meanwhile), which
+    /// looks like a gap in the history. Level 0 files are uploaded in TXID order, so look
+    /// up the missing names directly: a real gap stays, a race fills in.
+    fn fill_listing_gaps(&self, out: &mut Vec<ObjectInfo>) -> Result<(), StoreFail> {
+        let mut found = Vec::new();
+        for pair in out.windows(2) {
+            let (end, next) = (pair[0].key.max_txid, pair[1].key.min_txid);
+            if next <= end + 1 || next - end - 1 > GAP_PROBES {
+                continue;
+            }
+            for t in end + 1..next {
+                let key = ObjectKey {
+                    level: 0,
+                    min_txid: t,
+                    max_txid: t,
+                };
+                match fs::metadata(self.path(key)) {
+                    Ok(meta) => found.push(info(0, t, t, &meta)),
+                    Err(e) if e.kind() == ErrorKind::NotFound => {}
+                    Err(e) => return Err(store_fail(&self.path(key), "stat", &e)),
+                }
+            }
+        }
+        if !found.is_empty() {
+            out.extend(found);
+            out.sort_by_key(|o| (o.key.min_txid, o.key.max_txid));
+        }
+        Ok(())
+    }
+}
+
 impl ReplicaClient for FileReplica {
     fn kind(&self) -> &'static str {
         "file"
@@ -90,25 +143,18 @@ impl ReplicaClient for FileReplica {
             let Some((min, max)) = ltx::parse_filename(&name.to_string_lossy()) else {
                 continue;
             };
+            if min > max {
+                continue; // not a file we could have written
+            }
             let meta = entry
                 .metadata()
                 .map_err(|e| store_fail(&entry.path(), "stat", &e))?;
-            let created = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-            out.push(ObjectInfo {
-                key: ObjectKey {
-                    level,
-                    min_txid: min,
-                    max_txid: max,
-                },
-                size: meta.len(),
-                created: UnixMs(created),
-            });
+            out.push(info(level, min, max, &meta));
         }
         out.sort_by_key(|o| (o.key.min_txid, o.key.max_txid));
+        if level == 0 {
+            self.fill_listing_gaps(&mut out)?;
+        }
         Ok(out)
     }
 
@@ -128,5 +174,30 @@ impl ReplicaClient for FileReplica {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_skips_impossible_names_and_keeps_real_gaps() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = FileReplica::new(dir.path().to_path_buf());
+        let l0 = dir.path().join("ltx/0");
+        fs::create_dir_all(&l0).unwrap();
+        for (min, max) in [(1, 1), (2, 2), (5, 5), (9, 2)] {
+            fs::write(l0.join(ltx::format_filename(min, max)), b"x").unwrap();
+        }
+        fs::write(l0.join("notes.txt"), b"x").unwrap();
+        let keys: Vec<(u64, u64)> = r
+            .list(0)
+            .unwrap()
+            .iter()
+            .map(|o| (o.key.min_txid, o.key.max_txid))
+            .collect();
+        // 9-2 cannot be an LTX file; 3 and 4 are really missing, so the gap stays.
+        assert_eq!(keys, vec![(1, 1), (2, 2), (5, 5)]);
     }
 }
