@@ -301,6 +301,68 @@ fn corrupt_ltx_file_fails_restore_cleanly() {
     }
 }
 
+/// A corrupt compacted file whose transactions are still in level 0: the restore warns,
+/// plans again without it and succeeds, equal to the source.
+#[test]
+fn corrupt_compacted_file_is_routed_around() {
+    let tmp = tempdir("corrupt-l1");
+    let (db, replica) = small_replica(tmp.path());
+    let l0 = litestream_e2e::ltx_files(&replica, 0);
+    let (first, last) = (l0[0].0, l0[l0.len() - 1].1);
+    assert_eq!(first, 1, "{l0:?}");
+    // A level 1 file over the whole chain, as compaction writes it, then damaged.
+    for level in 1..=9 {
+        let _ = fs::remove_dir_all(replica.join("ltx").join(level.to_string()));
+    }
+    let l1 = replica.join("ltx/1");
+    fs::create_dir_all(&l1).unwrap();
+    let inputs: Vec<String> = l0
+        .iter()
+        .map(|(a, b)| {
+            replica
+                .join("ltx/0")
+                .join(litestream_core::ltx::format_filename(*a, *b))
+                .display()
+                .to_string()
+        })
+        .collect();
+    let merged = l1.join(litestream_core::ltx::format_filename(first, last));
+    let mut bytes = merged_ltx(&inputs);
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    fs::write(&merged, &bytes).unwrap();
+
+    let out = tmp.path().join("out.db");
+    let o = restore(&replica, &out, &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("is corrupt") && stderr.contains("restoring without it"),
+        "{stderr}"
+    );
+    assert_eq!(db_state(&out), db_state(&db));
+}
+
+/// Level 0 files merged into one LTX file by the core's compactor.
+fn merged_ltx(paths: &[String]) -> Vec<u8> {
+    use litestream_core::ltx::{compact, SliceSource, HEADER_FLAG_NO_CHECKSUM};
+    let datas: Vec<Vec<u8>> = paths.iter().map(|p| fs::read(p).unwrap()).collect();
+    let mut sources: Vec<SliceSource> =
+        datas.iter().map(|d| SliceSource::new(d).unwrap()).collect();
+    let mut out = Vec::new();
+    compact(
+        &mut sources,
+        HEADER_FLAG_NO_CHECKSUM,
+        false,
+        &mut |b: &[u8]| -> Result<(), ()> {
+            out.extend_from_slice(b);
+            Ok(())
+        },
+    )
+    .unwrap();
+    out
+}
+
 #[test]
 fn existing_restore_target_is_not_touched() {
     let tmp = tempdir("exists");

@@ -12,7 +12,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use litestream_core::io::ObjectInfo;
+use litestream_core::io::{ObjectInfo, ObjectKey};
 use litestream_core::ltx::{self, DecodeEvent, Decoder};
 use litestream_core::plan::restore::{self, RestoreTarget};
 
@@ -40,6 +40,25 @@ pub struct RestoreSummary {
 /// Why a restore failed (message for the user).
 pub type RestoreError = String;
 
+/// Why applying the planned files failed.
+#[derive(Debug)]
+pub struct ApplyFailure {
+    /// Message for the user, naming the file and the problem.
+    pub message: String,
+    /// The replica file that could not be used (corrupt, truncated, unreadable), when
+    /// the failure was that file's: a plan without it may still reach the target.
+    pub bad_file: Option<ObjectKey>,
+}
+
+impl From<String> for ApplyFailure {
+    fn from(message: String) -> Self {
+        ApplyFailure {
+            message,
+            bad_file: None,
+        }
+    }
+}
+
 /// Why no restore plan could be made.
 #[derive(Debug)]
 pub enum PlanFailure {
@@ -57,14 +76,15 @@ const GAP_RELISTS: u32 = 4;
 /// Pause before listing again after an apparent gap.
 const GAP_RELIST_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
 
-/// The files to fetch for `target`, oldest first.
+/// The files to fetch for `target`, oldest first, never using the `excluded` ones.
 pub fn plan(
     client: &dyn ReplicaClient,
     target: RestoreTarget,
+    excluded: &[ObjectKey],
 ) -> Result<Vec<ObjectInfo>, PlanFailure> {
     let mut tries = 0;
     loop {
-        match plan_once(client, target.clone()) {
+        match plan_once(client, target.clone(), excluded) {
             Err(PlanFailure::Plan(restore::PlanError::NonContiguous { .. }))
                 if tries < GAP_RELISTS =>
             {
@@ -79,8 +99,9 @@ pub fn plan(
 fn plan_once(
     client: &dyn ReplicaClient,
     target: RestoreTarget,
+    excluded: &[ObjectKey],
 ) -> Result<Vec<ObjectInfo>, PlanFailure> {
-    let mut levels = Vec::new();
+    let mut levels: Vec<Vec<ObjectInfo>> = Vec::new();
     for level in 0..=9u8 {
         let files = client.list(level).map_err(|e| {
             PlanFailure::List(format!(
@@ -88,7 +109,12 @@ fn plan_once(
                 e.message()
             ))
         })?;
-        levels.push(files);
+        levels.push(
+            files
+                .into_iter()
+                .filter(|f| !excluded.contains(&f.key))
+                .collect(),
+        );
     }
     if let Some(t) = target.timestamp {
         // A listing's time is when the object was stored, which is never before its
@@ -162,7 +188,7 @@ pub fn restore(
     client: &dyn ReplicaClient,
     files: &[ObjectInfo],
     opts: &RestoreOptions,
-) -> Result<RestoreSummary, RestoreError> {
+) -> Result<RestoreSummary, ApplyFailure> {
     // Like Litestream, create the output's directory when it is missing.
     if let Some(parent) = opts.output.parent() {
         if !parent.as_os_str().is_empty() && !parent.is_dir() {
@@ -193,7 +219,7 @@ pub fn restore(
             for s in sidecars(&opts.output) {
                 let _ = fs::remove_file(s);
             }
-            return Err(e);
+            return Err(e.into());
         }
     }
     Ok(summary)
@@ -203,7 +229,7 @@ fn apply_all(
     client: &dyn ReplicaClient,
     files: &[ObjectInfo],
     tmp: &Path,
-) -> Result<RestoreSummary, RestoreError> {
+) -> Result<RestoreSummary, ApplyFailure> {
     let out = File::create(tmp).map_err(|e| format!("create {}: {e}", tmp.display()))?;
     let total: u64 = files.iter().map(|f| f.size).sum();
     let mut progress = Progress::new("restore", total, files.len());
@@ -217,22 +243,27 @@ fn apply_all(
             f.key.level,
             ltx::format_filename(f.key.min_txid, f.key.max_txid)
         );
+        // Failures of this file rather than of the output.
+        let bad = |message: String| ApplyFailure {
+            message,
+            bad_file: Some(f.key),
+        };
         if f.size < 100 {
-            return Err(format!(
+            return Err(bad(format!(
                 "ltx file {name} is too small ({} bytes) to be valid",
                 f.size
-            ));
+            )));
         }
         let mut reader = client
             .open(f.key)
-            .map_err(|e| format!("open {name}: {}", e.message()))?;
+            .map_err(|e| bad(format!("open {name}: {}", e.message())))?;
         let mut dec = Decoder::new();
         let mut buf = vec![0u8; 1 << 20];
         let mut done = false;
         while !done {
             let n = reader
                 .read(&mut buf)
-                .map_err(|e| format!("read {name}: {e}"))?;
+                .map_err(|e| bad(format!("read {name}: {e}")))?;
             bytes += n as u64;
             progress.update(bytes, i);
             if n == 0 {
@@ -243,12 +274,12 @@ fn apply_all(
             loop {
                 match dec
                     .next()
-                    .map_err(|e| format!("ltx file {name} is corrupt: {e}"))?
+                    .map_err(|e| bad(format!("ltx file {name} is corrupt: {e}")))?
                 {
                     None => break,
                     Some(DecodeEvent::Header(h)) => {
                         if page_size != 0 && h.page_size != page_size {
-                            return Err(format!("ltx file {name} has page size {} but earlier files have {page_size}", h.page_size));
+                            return Err(bad(format!("ltx file {name} has page size {} but earlier files have {page_size}", h.page_size)));
                         }
                         page_size = h.page_size;
                         commit = h.commit;
@@ -264,7 +295,7 @@ fn apply_all(
                 }
             }
             if n == 0 && !done {
-                return Err(format!("ltx file {name} is truncated"));
+                return Err(bad(format!("ltx file {name} is truncated")));
             }
         }
         out.set_len(u64::from(commit) * u64::from(page_size))

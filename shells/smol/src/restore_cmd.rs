@@ -1,8 +1,12 @@
 //! `litestream restore` argument handling and output.
 
+use std::collections::BTreeMap;
+
+use litestream_core::io::{ObjectInfo, ObjectKey};
 use litestream_core::ltx;
 use litestream_core::plan::restore::{PlanError, RestoreTarget};
 
+use crate::replica::ReplicaClient;
 use crate::restore::{self, PlanFailure, RestoreOptions};
 use crate::{flag_true, log, parse_flags, setup};
 
@@ -98,20 +102,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         );
         return Ok(());
     }
-    let files = match restore::plan(client.as_ref(), target) {
-        Ok(f) => f,
-        Err(PlanFailure::Plan(PlanError::NoBackups | PlanError::TxidNotAvailable { .. }))
-            if flag_true(&flags, "if-replica-exists") =>
-        {
-            log::log(
-                litestream_core::emit::Level::Info,
-                "no matching backups found",
-                &[],
-            );
-            return Ok(());
-        }
-        Err(PlanFailure::Plan(e)) => return Err(e.to_string()),
-        Err(PlanFailure::List(m)) => return Err(m),
+    let files = match plan_or_skip(client.as_ref(), target.clone(), &[], &flags)? {
+        Some(f) => f,
+        None => return Ok(()),
     };
     if flag_true(&flags, "dry-run") {
         let (min, max) = (files[0].key.min_txid, files[files.len() - 1].key.max_txid);
@@ -170,7 +163,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         output: output.clone(),
         integrity_check: integrity.clone(),
     };
-    let summary = restore::restore(client.as_ref(), &files, &opts)?;
+    let summary = restore_around_bad_files(client.as_ref(), target, files, &opts)?;
     if flag_true(&flags, "json") {
         let v = serde_json::json!({
             "db_path": output.display().to_string(),
@@ -192,4 +185,74 @@ pub fn run(args: &[String]) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// The plan for `target` without the `excluded` files; `None` when `-if-replica-exists`
+/// says a missing backup is not an error.
+fn plan_or_skip(
+    client: &dyn ReplicaClient,
+    target: RestoreTarget,
+    excluded: &[ObjectKey],
+    flags: &BTreeMap<String, String>,
+) -> Result<Option<Vec<ObjectInfo>>, String> {
+    match restore::plan(client, target, excluded) {
+        Ok(f) => Ok(Some(f)),
+        Err(PlanFailure::Plan(PlanError::NoBackups | PlanError::TxidNotAvailable { .. }))
+            if flag_true(flags, "if-replica-exists") =>
+        {
+            log::log(
+                litestream_core::emit::Level::Info,
+                "no matching backups found",
+                &[],
+            );
+            Ok(None)
+        }
+        Err(PlanFailure::Plan(e)) => Err(e.to_string()),
+        Err(PlanFailure::List(m)) => Err(m),
+    }
+}
+
+/// Most replica files a restore routes around before giving up.
+const MAX_BAD_FILES: usize = 8;
+
+/// Apply `files`; when one of them turns out corrupt or unreadable, plan again without it
+/// (a compacted file's transactions are usually still in the level below, or a snapshot
+/// covers them) and start over, so one damaged file does not make a replica useless.
+fn restore_around_bad_files(
+    client: &dyn ReplicaClient,
+    target: RestoreTarget,
+    mut files: Vec<ObjectInfo>,
+    opts: &RestoreOptions,
+) -> Result<restore::RestoreSummary, String> {
+    let mut excluded = Vec::new();
+    let mut first_error: Option<String> = None;
+    loop {
+        let failure = match restore::restore(client, &files, opts) {
+            Ok(summary) => return Ok(summary),
+            Err(f) => f,
+        };
+        let key = match failure.bad_file {
+            Some(key) if excluded.len() < MAX_BAD_FILES => key,
+            _ => return Err(first_error.unwrap_or(failure.message)),
+        };
+        log::log(
+            litestream_core::emit::Level::Warn,
+            &format!("{}: restoring without it", failure.message),
+            &[],
+        );
+        let first = first_error.get_or_insert(failure.message).clone();
+        excluded.push(key);
+        files = match restore::plan(client, target.clone(), &excluded) {
+            Ok(f) => f,
+            Err(e) => {
+                let why = match e {
+                    PlanFailure::Plan(p) => p.to_string(),
+                    PlanFailure::List(m) => m,
+                };
+                return Err(format!(
+                    "{first} (and no other replica files cover its transactions: {why})"
+                ));
+            }
+        };
+    }
 }
