@@ -42,6 +42,24 @@ fn hand_made_replica_restores_golden_databases() {
         "-txid 1 restore (the snapshot) differs from input.db"
     );
 
+    // The copies have fresh mtimes: a point-in-time restore goes by the LTX headers'
+    // timestamps. The golden files' newest header time is TXID 1's (the snapshot was
+    // re-encoded later): one millisecond after it, every file counts, giving TXID 3.
+    let header_ts = |t: u64| {
+        let name = litestream_core::ltx::format_filename(t, t);
+        litestream_e2e::ltx_header(&l0.join(name)).unwrap().timestamp
+    };
+    let newest = (1..=3).map(header_ts).max().unwrap();
+    let at = litestream_e2e::rfc3339(
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(newest as u64 + 1),
+    );
+    let out_ts = tmp.path().join("at-ts.db");
+    restore_ok(&replica, &out_ts, &["-timestamp", &at]);
+    assert!(
+        fs::read(&out_ts).unwrap() == fs::read(golden.join("txid3.db")).unwrap(),
+        "-timestamp {at} restore differs from txid3.db"
+    );
+
     assert!(tmp_files(tmp.path()).is_empty(), "restore left .tmp files");
     // The replica itself is untouched.
     for t in 1..=3u64 {

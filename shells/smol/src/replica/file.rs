@@ -106,6 +106,22 @@ impl ReplicaClient for FileReplica {
         format!("file://{}", self.root.display())
     }
 
+    /// The header's timestamp: the mtime we set on upload is lost when a replica is
+    /// copied without preserving times, and point-in-time restores would find nothing.
+    fn created_at(&self, key: ObjectKey) -> Result<Option<UnixMs>, StoreFail> {
+        let p = self.path(key);
+        let mut head = [0u8; HEADER_SIZE];
+        let read = File::open(&p).and_then(|mut f| f.read_exact(&mut head));
+        match read {
+            Ok(()) => Ok(Header::peek(&head).ok().map(|h| UnixMs(h.timestamp))),
+            // Gone or too short: the listing's time stands; the restore reports the file.
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::UnexpectedEof) => {
+                Ok(None)
+            }
+            Err(e) => Err(store_fail(&p, "read header of", &e)),
+        }
+    }
+
     fn put(&self, key: ObjectKey, source: &Path) -> Result<(), StoreFail> {
         let mut src = File::open(source).map_err(|e| store_fail(source, "open", &e))?;
         let mut head = [0u8; HEADER_SIZE];
