@@ -341,6 +341,33 @@ fn corrupt_compacted_file_is_routed_around() {
         "{stderr}"
     );
     assert_eq!(db_state(&out), db_state(&db));
+
+    // A file whose header disagrees with its name (here: one transaction short) is no
+    // better than a corrupt one.
+    let short = merged_ltx(&inputs[..inputs.len() - 1]);
+    fs::write(&merged, &short).unwrap();
+    fs::remove_file(&out).unwrap();
+    let o = restore(&replica, &out, &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("not what its name says"), "{stderr}");
+    assert_eq!(db_state(&out), db_state(&db));
+
+    // The newest file damaged with nothing else holding its transaction: an error, not
+    // a quietly older database.
+    fs::remove_dir_all(&l1).unwrap();
+    let newest = replica
+        .join("ltx/0")
+        .join(litestream_core::ltx::format_filename(last, last));
+    let bytes = fs::read(&newest).unwrap();
+    fs::write(&newest, &bytes[..bytes.len() - 30]).unwrap();
+    fs::remove_file(&out).unwrap();
+    let line = one_error_line(&restore(&replica, &out, &[]));
+    assert!(
+        line.contains("corrupt") && line.contains("reaches only TXID"),
+        "{line}"
+    );
+    assert!(!out.exists(), "partial output left behind");
 }
 
 /// Level 0 files merged into one LTX file by the core's compactor.

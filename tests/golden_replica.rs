@@ -47,7 +47,9 @@ fn hand_made_replica_restores_golden_databases() {
     // re-encoded later): one millisecond after it, every file counts, giving TXID 3.
     let header_ts = |t: u64| {
         let name = litestream_core::ltx::format_filename(t, t);
-        litestream_e2e::ltx_header(&l0.join(name)).unwrap().timestamp
+        litestream_e2e::ltx_header(&l0.join(name))
+            .unwrap()
+            .timestamp
     };
     let newest = (1..=3).map(header_ts).max().unwrap();
     let at = litestream_e2e::rfc3339(

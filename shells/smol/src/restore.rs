@@ -278,6 +278,13 @@ fn apply_all(
                 {
                     None => break,
                     Some(DecodeEvent::Header(h)) => {
+                        if (h.min_txid, h.max_txid) != (f.key.min_txid, f.key.max_txid) {
+                            return Err(bad(format!(
+                                "ltx file {name} holds TXIDs {} to {}, not what its name says",
+                                ltx::format_txid(h.min_txid),
+                                ltx::format_txid(h.max_txid)
+                            )));
+                        }
                         if page_size != 0 && h.page_size != page_size {
                             return Err(bad(format!("ltx file {name} has page size {} but earlier files have {page_size}", h.page_size)));
                         }

@@ -226,6 +226,9 @@ fn restore_around_bad_files(
 ) -> Result<restore::RestoreSummary, String> {
     let mut excluded = Vec::new();
     let mut first_error: Option<String> = None;
+    // The TXID the first plan reached: a plan without a bad file must still reach it, or
+    // "latest" would quietly become an older state.
+    let goal = files.last().map_or(0, |f| f.key.max_txid);
     loop {
         let failure = match restore::restore(client, &files, opts) {
             Ok(summary) => return Ok(summary),
@@ -242,17 +245,21 @@ fn restore_around_bad_files(
         );
         let first = first_error.get_or_insert(failure.message).clone();
         excluded.push(key);
-        files = match restore::plan(client, target.clone(), &excluded) {
-            Ok(f) => f,
-            Err(e) => {
-                let why = match e {
-                    PlanFailure::Plan(p) => p.to_string(),
-                    PlanFailure::List(m) => m,
-                };
-                return Err(format!(
-                    "{first} (and no other replica files cover its transactions: {why})"
-                ));
+        let why = match restore::plan(client, target.clone(), &excluded) {
+            Ok(f) if f.last().is_some_and(|l| l.key.max_txid >= goal) => {
+                files = f;
+                continue;
             }
+            Ok(f) => format!(
+                "without it the replica reaches only TXID {}, not {}",
+                ltx::format_txid(f.last().map_or(0, |l| l.key.max_txid)),
+                ltx::format_txid(goal)
+            ),
+            Err(PlanFailure::Plan(p)) => p.to_string(),
+            Err(PlanFailure::List(m)) => m,
         };
+        return Err(format!(
+            "{first} (and no other replica files cover its transactions: {why})"
+        ));
     }
 }

@@ -159,7 +159,8 @@ impl ReplicaClient for FileReplica {
             let Some((min, max)) = ltx::parse_filename(&name.to_string_lossy()) else {
                 continue;
             };
-            if min > max {
+            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+            if min > max || !is_file {
                 continue; // not a file we could have written
             }
             let meta = entry
