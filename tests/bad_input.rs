@@ -153,6 +153,36 @@ fn symlinked_database_path_is_refused() {
     let line = one_error_line(&o);
     assert!(line.contains("is a symbolic link to"), "{line}");
     assert!(!replica.exists(), "a replica was created");
+
+    // One database, or one replica, named twice through a linked directory.
+    let dir_link = tmp.path().join("dirlink");
+    std::os::unix::fs::symlink(tmp.path(), &dir_link).unwrap();
+    let entry = |db: &Path, rep: &Path| {
+        format!(
+            "  - path: {}\n    replica:\n      url: {}\n",
+            db.display(),
+            file_url(rep)
+        )
+    };
+    let other = tmp.path().join("other.db");
+    make_db(&other);
+    let (r1, r2) = (tmp.path().join("r1"), tmp.path().join("r2"));
+    let cases = [
+        (
+            entry(&real, &r1) + &entry(&dir_link.join("real.db"), &r2),
+            "database collision",
+        ),
+        (
+            entry(&real, &r1) + &entry(&other, &dir_link.join("r1")),
+            "replica collision",
+        ),
+    ];
+    for (dbs, want) in cases {
+        fs::write(&config, format!("dbs:\n{dbs}")).unwrap();
+        let o = litestream(&["replicate", "-config", &config.display().to_string()]);
+        let line = one_error_line(&o);
+        assert!(line.contains(want), "{line}");
+    }
 }
 
 #[test]

@@ -384,6 +384,14 @@ fn registering_a_symlink_to_a_database_is_refused() {
         text.contains("symbolic link") && text.contains(&db.display().to_string()),
         "{text}"
     );
+    // Reached through a symbolic link to its directory: the same file, also refused.
+    let dir_link = dir.path().join("dirlink");
+    std::os::unix::fs::symlink(dir.path(), &dir_link).expect("symlink");
+    let via = dir_link.join("app.db");
+    let body = format!(r#"{{"path":"{}","replica_url":"{url}3"}}"#, via.display());
+    let (code, text) = curl_post(&sock, "/register", &body);
+    assert_eq!(code, 400, "{text}");
+    assert!(text.contains("reached through a symbolic link"), "{text}");
     // The real database still replicates.
     sqlite3(&db, "INSERT INTO t(v) VALUES ('after');");
     let sync = format!(r#"{{"path":"{}","wait":true,"timeout":10}}"#, db.display());
@@ -412,6 +420,17 @@ fn registering_a_second_database_on_a_used_replica_is_refused() {
             "{text}"
         );
     }
+    // The same directory through a symbolic link.
+    std::fs::create_dir_all(dir.path().join("replica")).unwrap();
+    let link = dir.path().join("replica-link");
+    std::os::unix::fs::symlink(dir.path().join("replica"), &link).unwrap();
+    let body = format!(
+        r#"{{"path":"{}","replica_url":"file://{}"}}"#,
+        other.display(),
+        link.display()
+    );
+    let (code, text) = curl_post(&sock, "/register", &body);
+    assert_eq!(code, 409, "{text}");
     let body = format!(
         r#"{{"path":"{}","replica_url":"{url}-other"}}"#,
         other.display()

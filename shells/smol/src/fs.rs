@@ -198,3 +198,22 @@ pub fn symlink_target(path: &Path) -> Option<String> {
     }
     Some(fs::canonicalize(path).map_or_else(|_| "?".into(), |t| t.display().to_string()))
 }
+
+/// `path` with every symbolic link in its existing part resolved (the part that does
+/// not exist yet is appended as given): two spellings of one place compare equal.
+pub fn real_path(path: &Path) -> std::path::PathBuf {
+    let mut rest = Vec::new();
+    let mut cur = path;
+    loop {
+        if let Ok(real) = fs::canonicalize(cur) {
+            return rest.iter().rev().fold(real, |p, c| p.join(c));
+        }
+        match (cur.parent(), cur.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                cur = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}

@@ -95,7 +95,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 setup::target_from_url(&pos[1], litestream_core::config::UrlDialect::Config)?;
             let client = setup::replica_client(&target)?;
             let mut settings = DbSettings::with_defaults(db);
-            settings.replica_location = target.location();
+            settings.replica_location = setup::replica_location(&target);
             dbs.push((settings, client));
         }
         _ => return Err("multiple replicas on a single database are no longer supported".into()),
@@ -227,15 +227,41 @@ fn config_dbs(cfg: &Config) -> Result<Vec<ManagedDb>, String> {
             out.push((settings, client));
         }
     }
-    let mut metas: Vec<&Path> = out.iter().map(|(s, _)| s.paths.meta.as_path()).collect();
-    metas.sort();
-    if let Some(w) = metas.windows(2).find(|w| w[0] == w[1]) {
-        return Err(format!(
-            "meta-path collision: two databases share {}",
-            w[0].display()
-        ));
-    }
+    refuse_shared_places(&out)?;
     Ok(out)
+}
+
+/// Two entries naming one database file, one meta directory or one replica location
+/// (through symbolic links, which the config check cannot see) would break each
+/// other's locks and files.
+fn refuse_shared_places(out: &[(DbSettings, Arc<dyn ReplicaClient>)]) -> Result<(), String> {
+    let mut seen = std::collections::BTreeMap::new();
+    for (s, _) in out {
+        let places = [
+            (
+                "database",
+                crate::fs::real_path(&s.paths.db).display().to_string(),
+            ),
+            (
+                "meta-path",
+                crate::fs::real_path(&s.paths.meta).display().to_string(),
+            ),
+            ("replica", s.replica_location.clone()),
+        ];
+        for (what, place) in places {
+            if place.is_empty() {
+                continue;
+            }
+            if let Some(other) = seen.insert((what, place.clone()), s.paths.db.clone()) {
+                return Err(format!(
+                    "{what} collision: {} and {} share {place}; give each database its own",
+                    other.display(),
+                    s.paths.db.display()
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Refuse a database path that cannot be replicated before the daemon starts.

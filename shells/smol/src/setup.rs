@@ -89,7 +89,7 @@ pub fn db_settings(cfg: &Config, db: &DbConfig) -> Option<DbSettings> {
         sync_interval: db.replica.sync_interval,
         maintenance: maintenance(cfg),
         min_pass_gap: litestream_core::db::DEFAULT_MIN_PASS_GAP,
-        replica_location: db.replica.target.location(),
+        replica_location: replica_location(&db.replica.target),
     })
 }
 
@@ -149,12 +149,21 @@ pub fn client_from_register_url(url: &str) -> Result<Arc<dyn ReplicaClient>, Str
     replica_client(&target_from_url(url, UrlDialect::Register)?)
 }
 
-/// Validation of `/register` URLs, for the core (no IO beyond reading the environment):
-/// the replica's location (see `ReplicaTarget::location`).
+/// Validation of `/register` URLs, for the core: the replica's location (see
+/// [`replica_location`]).
 pub fn validate_register_url(url: &str) -> Result<String, String> {
     let target = target_from_url(url, UrlDialect::Register)?;
     replica_client(&target)?;
-    Ok(target.location())
+    Ok(replica_location(&target))
+}
+
+/// Where a replica's files land, for telling two replicas apart: a directory replica's
+/// path with symbolic links resolved, so `rep` and a link to it are one place.
+pub fn replica_location(target: &ReplicaTarget) -> String {
+    match target {
+        ReplicaTarget::File { path } => format!("file://{}", crate::fs::real_path(path).display()),
+        ReplicaTarget::S3(_) => target.location(),
+    }
 }
 
 /// Expand a database path argument like the config does (`~`, relative, `sqlite://`).

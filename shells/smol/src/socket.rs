@@ -188,13 +188,22 @@ async fn handle(
         Err(r) => r,
         Ok(Request::Pprof { name, query }) => crate::pprof::serve(&name, &query).await,
         Ok(Request::Register { path, .. })
-            if crate::fs::symlink_target(Path::new(&path)).is_some() =>
+            if Path::new(&path).is_absolute()
+                && crate::fs::real_path(Path::new(&path))
+                    != Path::new(&litestream_core::config::paths::clean(&path)) =>
         {
-            let target = crate::fs::symlink_target(Path::new(&path)).unwrap_or_default();
+            let real = crate::fs::real_path(Path::new(&path));
+            let how = match crate::fs::symlink_target(Path::new(&path)) {
+                Some(target) => format!("is a symbolic link to {target}"),
+                None => format!(
+                    "is reached through a symbolic link (its real path is {})",
+                    real.display()
+                ),
+            };
             Response::error(
                 400,
                 format!(
-                    "{path} is a symbolic link to {target}: register the database by its real path (two replicators on one file would break each other's locks)"
+                    "{path} {how}: register the database by its real path (two replicators on one file would break each other's locks)"
                 ),
             )
         }
