@@ -461,3 +461,55 @@ fn existing_restore_target_is_not_touched() {
     assert!(!wal2.exists(), "stale -wal sidecar kept after -force");
     assert_eq!(litestream_e2e::sha3sum(&out2), litestream_e2e::sha3sum(&db));
 }
+
+/// Ctrl-C in the middle of a restore: the process dies of the signal as usual, and
+/// neither the output nor its `.tmp` staging file is left behind.
+#[test]
+fn interrupted_restore_leaves_nothing() {
+    use std::os::unix::process::ExitStatusExt;
+    let tmp = tempdir("interrupted");
+    let db = tmp.path().join("big.db");
+    sqlite3(
+        &db,
+        "PRAGMA journal_mode=wal; CREATE TABLE t(v);
+         WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 25000)
+         INSERT INTO t SELECT randomblob(4000) FROM c;",
+    );
+    let replica = tmp.path().join("replica");
+    let o = litestream(&[
+        "replicate",
+        "-once",
+        &db.display().to_string(),
+        &file_url(&replica),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = tmp.path().join("out.db");
+    let staging = tmp.path().join("out.db.tmp");
+    let mut child = std::process::Command::new(litestream_e2e::litestream_bin())
+        .args([
+            "restore",
+            "-o",
+            &out.display().to_string(),
+            &file_url(&replica),
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let seen = litestream_e2e::wait_until(Duration::from_secs(10), || {
+        staging.exists() || child.try_wait().unwrap().is_some()
+    });
+    assert!(
+        seen && staging.exists(),
+        "the restore never staged its output"
+    );
+    litestream_e2e::ipc::signal(child.id(), "INT");
+    let st = child.wait().unwrap();
+    if st.success() {
+        // Finished before the signal arrived: nothing to check this time.
+        assert!(out.exists() && !staging.exists());
+        return;
+    }
+    assert_eq!(st.signal(), Some(2), "{st}");
+    assert!(!staging.exists(), "staging file left behind");
+    assert!(!out.exists(), "partial output left behind");
+}

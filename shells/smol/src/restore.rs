@@ -202,6 +202,7 @@ pub fn restore(
         }
     }
     let tmp = crate::fs::tmp_path(&opts.output);
+    remove_on_interrupt(&tmp);
     let result = apply_all(client, files, &tmp);
     let summary = match result {
         Ok(s) => s,
@@ -223,6 +224,42 @@ pub fn restore(
         }
     }
     Ok(summary)
+}
+
+/// The staging file to remove if the restore is interrupted.
+static STAGING: std::sync::OnceLock<std::ffi::CString> = std::sync::OnceLock::new();
+
+extern "C" fn remove_staging_then_die(sig: libc::c_int) {
+    // SAFETY: unlink, signal and raise are async-signal-safe; the path was set before
+    // the handler was installed and never changes.
+    unsafe {
+        if let Some(p) = STAGING.get() {
+            libc::unlink(p.as_ptr());
+        }
+        libc::signal(sig, libc::SIG_DFL);
+        libc::raise(sig);
+    }
+}
+
+/// Ctrl-C, SIGTERM or SIGHUP during a restore must not leave a partial `<output>.tmp`
+/// behind: remove it, then die of the signal as before.
+fn remove_on_interrupt(tmp: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(path) = std::ffi::CString::new(tmp.as_os_str().as_bytes()) else {
+        return;
+    };
+    if STAGING.set(path).is_err() {
+        return; // already installed for this restore's staging file
+    }
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: installing a handler that only calls async-signal-safe functions.
+        unsafe {
+            libc::signal(
+                sig,
+                remove_staging_then_die as *const () as libc::sighandler_t,
+            );
+        }
+    }
 }
 
 fn apply_all(
