@@ -138,7 +138,13 @@ fn curl_every_endpoint_then_restore() {
         let e = curl_json(&sock, ep, Some(other), 404);
         assert_eq!(e["error"], "database not found: /nope.db", "{ep}");
     }
-    curl_json(&sock, "/txid?path=/nope.db", None, 404);
+    let e = curl_json(&sock, "/txid?path=/nope.db", None, 404);
+    assert_eq!(
+        e["error"], "database not found",
+        "IPC.md: /txid names no path"
+    );
+    let e = curl_json(&sock, "/debug/sync-status?path=/nope.db", None, 404);
+    assert_eq!(e["error"], "database not found");
     let (s, k) = curl_keys(&sock, "/unregister", Some(other));
     assert_eq!(k, ["status", "path", "txid"]);
     assert_eq!(s["status"], "already_unregistered");

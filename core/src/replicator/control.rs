@@ -109,10 +109,11 @@ impl Replicator {
                 if path.is_empty() {
                     return Err(Response::error(400, "path required"));
                 }
-                let (path, id) = self.lookup(&path)?;
+                let (_, id) = self.lookup(&path)?;
+                // IPC.md: this endpoint's 404 does not repeat the path.
                 let db = id
                     .and_then(|id| self.dbs.get(&id))
-                    .ok_or_else(|| Self::not_found(&path))?;
+                    .ok_or_else(|| Response::error(404, "database not found"))?;
                 Ok(Some(Response::json(
                     200,
                     &TxidBody {
@@ -254,8 +255,8 @@ impl Replicator {
             Request::SyncStatus { path } => {
                 let only = match path.as_deref() {
                     Some(p) if !p.is_empty() => {
-                        let (path, id) = self.lookup(p)?;
-                        Some(id.ok_or_else(|| Self::not_found(&path))?)
+                        let (_, id) = self.lookup(p)?;
+                        Some(id.ok_or_else(|| Response::error(404, "database not found"))?)
                     }
                     _ => None,
                 };
