@@ -75,7 +75,13 @@ pub enum Job {
     /// Rebase a replica that lost files: the full-image L0 file at this TXID becomes the
     /// level 9 snapshot `1-TXID`.
     Repair(u64),
+    /// List every level and check that the latest state can be restored (a hole deep
+    /// in the history, which the level 1 check cannot see).
+    Verify,
 }
+
+/// How many level 1 compaction intervals between two full checks of the replica.
+pub const VERIFY_EVERY_L1_INTERVALS: u32 = 10;
 
 #[derive(Debug)]
 enum Stage {
@@ -112,7 +118,7 @@ pub struct Maintenance {
     pub(crate) lost: Option<String>,
     /// A hole seen by the last check only: a listing can miss a file that was being
     /// created while the directory was read, so a hole counts once two checks agree.
-    suspected_hole: Option<String>,
+    suspected_hole: Option<(Job, String)>,
     /// A repair is under way: no new hole is reported until it ends.
     repairing: bool,
     /// Where the repair's input is kept locally.
@@ -140,6 +146,9 @@ impl Maintenance {
         }
         if !s.l0_retention.is_zero() {
             self.next_at.push((Job::L0Retention, now));
+        }
+        if !s.levels.is_empty() {
+            self.next_at.push((Job::Verify, now));
         }
     }
 
@@ -199,6 +208,10 @@ impl Maintenance {
             Job::Snapshot => s.snapshot_interval,
             Job::L0Retention => s.l0_retention_check_interval,
             Job::Repair(_) => Duration::MAX,
+            Job::Verify => s
+                .levels
+                .first()
+                .map_or(Duration::MAX, |l1| *l1 * VERIFY_EVERY_L1_INTERVALS),
         }
     }
 
@@ -230,7 +243,7 @@ impl Maintenance {
         self.current = Some(job);
         let first = match job {
             Job::Compact(l) => l - 1,
-            Job::Snapshot | Job::L0Retention => 0,
+            Job::Snapshot | Job::L0Retention | Job::Verify => 0,
             Job::Repair(txid) => {
                 let cmd = ReplicaCmd::Compact {
                     inputs: vec![crate::io::ObjectKey {

@@ -71,8 +71,9 @@ impl Maintenance {
                     self.active = Some((op, Stage::Compacting { job }));
                 }
             }
-            // Issued directly (no listing), see `Maintenance::advance`.
-            Job::Repair(_) => {}
+            // Issued directly (no listing), see `Maintenance::advance`; checked in
+            // `stages`.
+            Job::Repair(_) | Job::Verify => {}
             Job::L0Retention => {
                 let keys = retention::l0_retention(&levels[0], &levels[1], wall, s.l0_retention);
                 let local: Vec<PathBuf> = keys

@@ -2,9 +2,11 @@
 //! back (a replica directory removed, a bucket lifecycle rule, an operator's mistake) leave
 //! a replica that lists fine and takes new uploads but can never be restored.
 //!
-//! Checked on every level 1 compaction from the listings it makes anyway (levels 0 and 1,
-//! and level 9 only when level 1 is empty). Our own retention never makes a hole: it keeps
-//! each level's newest file and removes level 0 files only once level 1 covers them.
+//! Checked cheaply on every level 1 compaction from the listings it makes anyway (levels
+//! 0 and 1, and level 9 only when level 1 is empty), and fully, by planning a restore of
+//! the latest state from every level, every `VERIFY_EVERY_L1_INTERVALS` level 1
+//! intervals. Our own retention never makes a hole: it keeps each level's newest file and
+//! removes level 0 files only once level 1 covers them.
 
 use crate::io::ObjectInfo;
 use crate::ltx::format_txid;
@@ -55,6 +57,16 @@ pub(super) fn missing_files(levels: &[Vec<ObjectInfo>], seen_l1_max: u64) -> Opt
     None
 }
 
+/// Why the latest state cannot be restored from the full listing `levels`, or `None`
+/// when it can (or when the replica is still empty).
+pub(super) fn unrestorable(levels: &[Vec<ObjectInfo>]) -> Option<String> {
+    use crate::plan::restore::{plan, PlanError, RestoreTarget};
+    match plan(levels, RestoreTarget::default()) {
+        Ok(_) | Err(PlanError::NoBackups) => None,
+        Err(e) => Some(e.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +104,19 @@ mod tests {
         let l = levels(&[(8, 8), (9, 9)], &[], &[(1, 7)]);
         assert!(needs_snapshot_level(&l));
         assert_eq!(missing_files(&l, 0), None);
+    }
+
+    #[test]
+    fn a_hole_deep_in_the_history_makes_the_replica_unrestorable() {
+        let ok = levels(&[(5, 5), (6, 6)], &[(1, 2), (3, 4)], &[]);
+        assert_eq!(unrestorable(&ok), None);
+        assert_eq!(unrestorable(&levels(&[], &[], &[])), None, "empty replica");
+        let hole = levels(&[(5, 5), (6, 6)], &[(1, 2)], &[]);
+        let why = unrestorable(&hole).unwrap();
+        assert!(why.contains("non-contiguous"), "{why}");
+        // A snapshot above the hole makes the latest state restorable again.
+        let rebased = levels(&[(5, 5), (6, 6)], &[(1, 2)], &[(1, 5)]);
+        assert_eq!(unrestorable(&rebased), None);
     }
 
     #[test]

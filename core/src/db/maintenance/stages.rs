@@ -87,7 +87,7 @@ impl Maintenance {
                 let last_needed = match job {
                     Job::Compact(l) => l,
                     Job::L0Retention => 1,
-                    Job::Snapshot | Job::Repair(_) => 9,
+                    Job::Snapshot | Job::Repair(_) | Job::Verify => 9,
                 };
                 if next_level < last_needed {
                     let op = issue(
@@ -106,6 +106,11 @@ impl Maintenance {
                     ));
                     return Ok(());
                 }
+                if job == Job::Verify {
+                    let hole = integrity::unrestorable(&levels);
+                    self.report_hole(job, hole);
+                    return Ok(());
+                }
                 if job == Job::Compact(1) {
                     if next_level == 1 && integrity::needs_snapshot_level(&levels) {
                         let op = issue(em, ReplicaCmd::List { level: 9 });
@@ -121,17 +126,10 @@ impl Maintenance {
                     }
                     if !self.repairing {
                         let hole = integrity::missing_files(&levels, self.seen_l1_max);
-                        let confirmed = hole.is_some() && hole == self.suspected_hole;
-                        self.suspected_hole = hole.clone();
-                        if confirmed {
-                            self.suspected_hole = None;
-                            self.seen_l1_max = 0;
-                            self.repairing = true;
-                            self.lost = hole;
-                            return Ok(());
-                        }
-                        if hole.is_some() {
-                            // Not yet confirmed: compact nothing on a listing with a hole.
+                        let found = hole.is_some();
+                        self.report_hole(job, hole);
+                        if found {
+                            // Compact nothing on a listing with a hole.
                             return Ok(());
                         }
                     }
@@ -174,6 +172,31 @@ impl Maintenance {
                 Ok(())
             }
             (stage, c) => Err(format!("internal error: maintenance {stage:?} got {c:?}")),
+        }
+    }
+
+    /// A hole counts once two checks in a row agree on it (a listing can miss a file
+    /// being created while it reads the directory); then the database is told, and
+    /// no new hole is reported until the repair ends.
+    fn report_hole(&mut self, job: Job, hole: Option<String>) {
+        if self.repairing {
+            return;
+        }
+        let Some(hole) = hole else {
+            // Only the same check can clear its suspicion: the level 1 check cannot see
+            // what the full check found.
+            if self.suspected_hole.as_ref().is_some_and(|(j, _)| *j == job) {
+                self.suspected_hole = None;
+            }
+            return;
+        };
+        if self.suspected_hole.as_ref() == Some(&(job, hole.clone())) {
+            self.suspected_hole = None;
+            self.seen_l1_max = 0;
+            self.repairing = true;
+            self.lost = Some(hole);
+        } else {
+            self.suspected_hole = Some((job, hole));
         }
     }
 
