@@ -40,3 +40,24 @@ pub fn list_l0_url(url: &str, env: &[(String, String)]) -> Result<Vec<(u64, u64)
     ranges.sort();
     Ok(ranges)
 }
+
+/// The `Error:` lines of a command's stderr; asserts exit code 1 and exactly one.
+pub fn one_error_line(o: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "expected exit code 1; stderr: {stderr}"
+    );
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("Error:")).collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "expected exactly one `Error:` line, got stderr:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "the command panicked:\n{stderr}"
+    );
+    errors[0].to_string()
+}

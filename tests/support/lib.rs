@@ -26,16 +26,16 @@ mod sqlite;
 mod wal;
 
 pub use clock::{rfc3339, rfc3339_now, wait_until};
-pub use commands::{list_l0_url, litestream};
+pub use commands::{list_l0_url, litestream, one_error_line};
 pub use daemon::Daemon;
 pub use files::{hash_tree, sha256_file, tmp_files};
 pub use ltx_dir::{
     assert_l0_contiguous, decode_ltx, l0_path, ltx_files, ltx_header, max_l0_txid, meta_dir,
 };
-pub use restore::{assert_restore_equals, restore, restore_ok};
+pub use restore::{assert_restore_equals, restore, restore_ok, small_replica};
 pub use rng::Rng;
 pub use sqlite::{
-    db_state, integrity_check, page_count, sha3sum, sqlite3, sqlite3_output, DbState,
+    db_state, integrity_check, page_count, sha3sum, small_db, sqlite3, sqlite3_output, DbState,
 };
 pub use wal::{wal_covered, wal_generation_frames, MIN_CHECKPOINT_PAGES};
 

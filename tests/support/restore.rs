@@ -54,3 +54,18 @@ pub fn assert_restore_equals(replica: &Path, scratch: &Path, name: &str, want: &
     }
     let _ = fs::remove_file(format!("{}-shm", out.display()));
 }
+
+/// A replica with a few L0 files (snapshot + incremental), daemon stopped.
+pub fn small_replica(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let db = root.join("app.db");
+    crate::small_db(&db);
+    let replica = root.join("replica");
+    let mut d = crate::Daemon::start(&db, &replica, &root.join("daemon.log"));
+    d.wait_caught_up(std::time::Duration::from_secs(20));
+    for i in 0..3 {
+        crate::sqlite3(&db, &format!("INSERT INTO t(v) VALUES ('x{i}');"));
+        d.wait_caught_up(std::time::Duration::from_secs(20));
+    }
+    d.stop(std::time::Duration::from_secs(30));
+    (db, replica)
+}

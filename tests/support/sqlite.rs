@@ -80,3 +80,12 @@ pub fn db_state(db: &Path) -> DbState {
         pages: page_count(db),
     }
 }
+
+/// A small WAL-mode database with a few rows.
+pub fn small_db(db: &Path) {
+    sqlite3(
+        db,
+        "PRAGMA journal_mode=wal; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+         INSERT INTO t(v) VALUES ('a'), ('b'), ('c');",
+    );
+}

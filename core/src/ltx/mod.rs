@@ -33,6 +33,8 @@ pub use varint::{get_uvarint, put_uvarint, Uvarint};
 
 #[cfg(test)]
 mod codec_tests;
+#[cfg(test)]
+mod compactor_tests;
 
 /// Encode a whole file in memory (test helper).
 #[cfg(test)]

@@ -84,7 +84,7 @@ pub fn plan(
 ) -> Result<Vec<ObjectInfo>, PlanFailure> {
     let mut tries = 0;
     loop {
-        match plan_once(client, target.clone(), excluded) {
+        match plan_once(client, target, excluded) {
             Err(PlanFailure::Plan(restore::PlanError::NonContiguous { .. }))
                 if tries < GAP_RELISTS =>
             {

@@ -102,7 +102,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         );
         return Ok(());
     }
-    let files = match plan_or_skip(client.as_ref(), target.clone(), &[], &flags)? {
+    let files = match plan_or_skip(client.as_ref(), target, &[], &flags)? {
         Some(f) => f,
         None => return Ok(()),
     };
@@ -245,7 +245,7 @@ fn restore_around_bad_files(
         );
         let first = first_error.get_or_insert(failure.message).clone();
         excluded.push(key);
-        let why = match restore::plan(client, target.clone(), &excluded) {
+        let why = match restore::plan(client, target, &excluded) {
             Ok(f) if f.last().is_some_and(|l| l.key.max_txid >= goal) => {
                 files = f;
                 continue;
