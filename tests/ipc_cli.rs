@@ -111,6 +111,19 @@ fn cli_clients_text_and_json() {
         j,
         serde_json::json!({"status":"already_registered","db_path":db,"replica":url,"socket":s})
     );
+    // A different URL for a registered database: Go's client echoes the URL it was given;
+    // the daemon keeps the replica it has (checked below: the sync lands in `url`).
+    let other = format!("file://{}/other", cwd.display());
+    let out = stdout_ok(&cli(
+        cwd,
+        &sock,
+        "register",
+        &["-replica", &other, "app.db"],
+    ));
+    assert_eq!(
+        out,
+        format!("status: already registered\ndb_path: {db}\nreplica: {other}\nsocket: {s}\n")
+    );
 
     sqlite3(&cwd.join("app.db"), "INSERT INTO t(v) VALUES ('a'),('b');");
     let out = stdout_ok(&cli(cwd, &sock, "sync", &["-wait", "app.db"]));
@@ -128,6 +141,11 @@ fn cli_clients_text_and_json() {
         .parse::<u64>()
         .is_ok());
     assert_eq!(lines.len(), 4);
+    assert!(cwd.join("replica/ltx/0").is_dir());
+    assert!(
+        !cwd.join("other").exists(),
+        "the second URL must not be used"
+    );
     let j = json_ok(&cli(cwd, &sock, "sync", &["-json", "app.db"]));
     let keys: Vec<&String> = j.as_object().expect("object").keys().collect();
     assert_eq!(keys, ["db_path", "duration_ms", "txid"]);

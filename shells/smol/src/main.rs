@@ -75,7 +75,8 @@ fn main() -> ExitCode {
         }
         Some(cmd) if !cmd.starts_with('-') => Err(format!("litestream {cmd}: unknown command")),
         _ => {
-            eprintln!("{}", USAGE);
+            // Go's `Main.Usage` prints to stdout here too; only the exit code differs.
+            println!("{}", USAGE);
             return ExitCode::FAILURE;
         }
     };
