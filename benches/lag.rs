@@ -26,14 +26,14 @@
 //! dropped as warm-up). Target: p99 ≤ 25 ms.
 //!
 //! **Writer throughput**: the same writer commits as fast as it can for a few seconds
-//! into a fresh database, alternately without and with the daemon attached (3 runs
-//! each, medians). Target: slowdown ≤ 5 %. The daemon's CPU use during each run is
+//! into a fresh database, alternately without and with the daemon attached (5 runs
+//! each, `LAG_TPUT_RUNS=N` for more; medians). Target: slowdown ≤ 5 %. The daemon's CPU use during each run is
 //! printed; `LAG_PAUSE=1` freezes the daemon (SIGSTOP) after its first sync, which
 //! leaves only the cost of its open read transaction on the writer.
 //!
 //! Diagnostics: `LAG_TPUT=with` (or `without`) runs only that side (for `perf record`);
 //! `LAG_DEBUG=1` prints per run the writer's share of time on CPU, the commits slower
-//! than 0.5 ms and their total, the WAL's size at the end, and the daemon's checkpoint
+//! than 0.5 ms and their total (`LAG_DEBUG=2`: each one over 2 ms), the WAL's size at the end, and the daemon's checkpoint
 //! counts from its log; `LAG_AUTOCHECKPOINT=N` sets the writer's `wal_autocheckpoint`
 //! (0 = the application never checkpoints).
 //!
@@ -198,6 +198,7 @@ fn throughput(with_daemon: bool, dur: Duration) -> f64 {
     let mut k = 0u64;
     // Commits slower than 0.5 ms: how much of the time went to stalls.
     let (mut stalls, mut stalled) = (0u32, Duration::ZERO);
+    let mut long_stalls = Vec::new();
     while start.elapsed() < dur {
         let t = Instant::now();
         insert(&conn, k);
@@ -205,6 +206,9 @@ fn throughput(with_daemon: bool, dur: Duration) -> f64 {
         if took > Duration::from_micros(500) {
             stalls += 1;
             stalled += took;
+            if took > Duration::from_millis(2) {
+                long_stalls.push((t - start, took));
+            }
         }
         k += 1;
     }
@@ -214,6 +218,15 @@ fn throughput(with_daemon: bool, dur: Duration) -> f64 {
         let files = litestream_e2e::ltx_files(&tmp.path().join("replica"), 0).len();
         let busy = (thread_cpu() - writer_cpu0) / start.elapsed().as_secs_f64() * 100.0;
         println!("  {k} tx at {rate:.0} tx/s; writer on CPU {busy:.0} % of the time; {stalls} commits over 0.5 ms took {:.0} ms in all; WAL {wal} bytes; {files} L0 files in the replica", stalled.as_secs_f64() * 1e3);
+        if std::env::var("LAG_DEBUG").is_ok_and(|v| v == "2") {
+            for (at, took) in &long_stalls {
+                println!(
+                    "    stall at {:.1} ms: {:.1} ms",
+                    at.as_secs_f64() * 1e3,
+                    took.as_secs_f64() * 1e3
+                );
+            }
+        }
         let log = std::fs::read_to_string(tmp.path().join("d.log")).unwrap_or_default();
         let count = |what: &str| log.lines().filter(|l| l.contains(what)).count();
         if with_daemon {
@@ -264,7 +277,13 @@ fn main() {
     let (mut without, mut with) = (Vec::new(), Vec::new());
     // LAG_TPUT=with (or without) runs only that side, e.g. to profile it.
     let only = std::env::var("LAG_TPUT").ok();
-    for _ in 0..3 {
+    // The writer's rate varies by ±15 % from run to run on a shared VM: several
+    // alternating pairs, and medians.
+    let runs: usize = std::env::var("LAG_TPUT_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    for _ in 0..runs {
         if only.as_deref() != Some("with") {
             without.push(throughput(false, dur));
         }

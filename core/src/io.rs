@@ -57,6 +57,11 @@ pub enum SqliteCmd {
     /// Release the read transaction, run `PRAGMA wal_checkpoint(MODE)`, take the read
     /// transaction again. Answers [`SqliteDone::Checkpointed`].
     Checkpoint(CheckpointMode),
+    /// `PRAGMA wal_checkpoint(PASSIVE)` on the write connection while the read transaction
+    /// stays held: copies the frames below our read mark into the database without
+    /// blocking the application, so the checkpoint under the write barrier that follows
+    /// has little left to copy. Answers [`SqliteDone::Checkpointed`].
+    CheckpointBelowRead,
     /// Start a second read transaction while the first is still held (first half of
     /// moving the read transaction forward without ever releasing the WAL).
     BeginNextRead,
@@ -180,6 +185,19 @@ pub enum Command {
     /// Read up to `len` bytes at `offset` (fewer at end of file).
     ReadAt {
         /// File to read.
+        path: SharedPath,
+        /// First byte.
+        offset: u64,
+        /// Maximum bytes.
+        len: u32,
+    },
+    /// [`Command::ReadAt`] of the database's WAL, and a hint that the bytes read will be
+    /// synced soon: the shell starts their writeback at once (`sync_file_range`). The
+    /// application never syncs its WAL between checkpoints (`synchronous=NORMAL`), so
+    /// otherwise the checkpoint's fsync writes a whole cycle's WAL while the filesystem
+    /// journal holds the application's next writes back. Answers [`Completion::Read`].
+    ReadWal {
+        /// The WAL file.
         path: SharedPath,
         /// First byte.
         offset: u64,
@@ -313,7 +331,7 @@ impl StoreFail {
 pub enum Completion {
     /// Answer to [`Command::Stat`].
     Stated(Result<Option<FileStat>, IoFail>),
-    /// Answer to [`Command::ReadAt`].
+    /// Answer to [`Command::ReadAt`] and [`Command::ReadWal`].
     Read(Result<Vec<u8>, IoFail>),
     /// Answer to [`Command::ReadPages`]: one buffer per read (short at end of file).
     PagesRead(Result<Vec<Vec<u8>>, IoFail>),

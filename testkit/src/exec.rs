@@ -32,11 +32,13 @@ impl Sim {
             } else {
                 Ok(self.fs.stat(path))
             }),
-            Command::ReadAt { path, offset, len } => Completion::Read(if fault {
-                Err(eio("read"))
-            } else {
-                Ok(self.fs.read_at(path, *offset, *len))
-            }),
+            Command::ReadAt { path, offset, len } | Command::ReadWal { path, offset, len } => {
+                Completion::Read(if fault {
+                    Err(eio("read"))
+                } else {
+                    Ok(self.fs.read_at(path, *offset, *len))
+                })
+            }
             Command::ReadPages { reads, len } => Completion::PagesRead(if fault {
                 Err(eio("read pages"))
             } else {
@@ -131,6 +133,10 @@ impl Sim {
             SqliteCmd::Checkpoint(mode) => self
                 .writer
                 .daemon_checkpoint(&mut self.fs, &mut self.rng, *mode, wall)
+                .map(|busy| SqliteDone::Checkpointed { busy }),
+            SqliteCmd::CheckpointBelowRead => self
+                .writer
+                .daemon_checkpoint_below_read(&mut self.fs, &mut self.rng, wall)
                 .map(|busy| SqliteDone::Checkpointed { busy }),
             SqliteCmd::BeginNextRead => {
                 self.writer.daemon_begin_next_read();

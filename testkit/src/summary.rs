@@ -12,7 +12,9 @@ pub fn cmd_summary(cmd: &Command) -> String {
     };
     match cmd {
         Command::Stat { path } => format!("stat {}", name(path)),
-        Command::ReadAt { path, offset, len } => format!("read {}@{offset}+{len}", name(path)),
+        Command::ReadAt { path, offset, len } | Command::ReadWal { path, offset, len } => {
+            format!("read {}@{offset}+{len}", name(path))
+        }
         Command::ReadPages { reads, .. } => format!("read-pages x{}", reads.len()),
         Command::ListDir { path } => format!("list {}", path.display()),
         Command::CreateDirAll { path } => format!("mkdir {}", path.display()),

@@ -10,12 +10,14 @@ use crate::ltx;
 use crate::time::{Mono, UnixMs};
 
 /// Shortest time between two checkpoint cycles while the WAL restarts after each. Each
-/// cycle costs a flat-out writer far more than the few milliseconds it is blocked (the WAL
-/// sync, the first checkpoints after the restart): measured with `bench lag`, 100 ms gave
-/// 48–50k tx/s, 250 ms 58–59k, against 73–76k without the daemon. Under such a load the WAL
-/// reaches about a quarter second of writes (70–90 MB there) before it restarts; at
-/// ordinary rates the 1000-page threshold comes first and this gap never matters.
-pub const MIN_CYCLE_GAP: std::time::Duration = std::time::Duration::from_millis(250);
+/// cycle blocks a flat-out writer behind the write barrier for one SQLite busy-handler
+/// step or two (about 4 and 9 ms), while a longer WAL costs it a little on every commit.
+/// Measured with `bench lag` (writer slowdown, medians of paired runs): 250 ms 11–19 %,
+/// 500 ms about 0–6 %, 1 s 6–9 % with the WAL reaching 400–900 MB. Under such a load
+/// the WAL reaches about half a second of writes (about 260 MB there) before it
+/// restarts; at ordinary rates the 1000-page threshold comes first and this gap never
+/// matters.
+pub const MIN_CYCLE_GAP: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl Db {
     pub(super) fn pass_done(
@@ -100,6 +102,14 @@ impl Db {
         for m in &modes {
             match m {
                 CheckpointMode::Passive => steps.extend([
+                    // First, with the application running: move the read mark to the
+                    // WAL's end and copy everything below it. The barrier below then
+                    // blocks the application only for what it wrote meanwhile, not for
+                    // a whole cycle's worth of pages and their database fsync.
+                    Step::Sqlite(SqliteCmd::BeginNextRead),
+                    Step::Pass { checkpoint: false },
+                    Step::Sqlite(SqliteCmd::EndPrevRead),
+                    Step::Sqlite(SqliteCmd::CheckpointBelowRead),
                     Step::Sqlite(SqliteCmd::BeginWriteBarrier),
                     Step::Pass { checkpoint: false },
                     Step::Sqlite(SqliteCmd::Checkpoint(CheckpointMode::Passive)),

@@ -316,6 +316,21 @@ impl Db {
                         }
                         Ok(())
                     }
+                    (SqliteCmd::CheckpointBelowRead, r) => {
+                        // Only shortens the barrier that follows: the barrier's own
+                        // checkpoint copies whatever this one could not.
+                        let what = match r {
+                            Ok(SqliteDone::Checkpointed { busy: true }) => "busy".to_owned(),
+                            Ok(_) => "done".to_owned(),
+                            Err(msg) => msg,
+                        };
+                        em.log(
+                            Level::Debug,
+                            Some(&paths.db),
+                            format!("checkpoint PASSIVE below the read mark: {what}"),
+                        );
+                        Ok(())
+                    }
                     (SqliteCmd::BeginNextRead, Err(msg)) => {
                         // Only an optimisation: keep the read transaction we have.
                         self.queue

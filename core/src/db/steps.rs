@@ -329,6 +329,7 @@ pub(super) fn sqlite_what(cmd: &SqliteCmd) -> String {
         SqliteCmd::BeginWriteBarrier => "begin write barrier".into(),
         SqliteCmd::EndWriteBarrier => "end write barrier".into(),
         SqliteCmd::Checkpoint(m) => format!("checkpoint {}", m.as_str()),
+        SqliteCmd::CheckpointBelowRead => "checkpoint PASSIVE below the read mark".into(),
         SqliteCmd::BeginNextRead => "start next read transaction".into(),
         SqliteCmd::EndPrevRead => "end previous read transaction".into(),
         SqliteCmd::Close => "close database".into(),

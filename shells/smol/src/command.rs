@@ -83,6 +83,9 @@ pub(crate) fn execute(res: &Resources, cmd: Command) -> Completion {
     match cmd {
         Command::Stat { path } => Completion::Stated(fs::stat(&path)),
         Command::ReadAt { path, offset, len } => Completion::Read(fs::read_at(&path, offset, len)),
+        Command::ReadWal { path, offset, len } => {
+            Completion::Read(fs::read_wal(&path, offset, len))
+        }
         Command::ReadPages { reads, len } => {
             Completion::PagesRead(fs::read_pages(&reads, len, &|p| res.reader(p)))
         }
@@ -175,6 +178,11 @@ fn run_sqlite(res: &Resources, id: DbId, cmd: SqliteCmd) -> Result<SqliteDone, I
             .as_mut()
             .ok_or_else(not_open)?
             .checkpoint(mode)
+            .map(|busy| SqliteDone::Checkpointed { busy }),
+        SqliteCmd::CheckpointBelowRead => guard
+            .as_mut()
+            .ok_or_else(not_open)?
+            .checkpoint_below_read()
             .map(|busy| SqliteDone::Checkpointed { busy }),
         SqliteCmd::BeginNextRead => guard
             .as_mut()

@@ -285,6 +285,18 @@ impl SqliteDb {
         Ok(busy != 0)
     }
 
+    /// PASSIVE checkpoint with the read transaction kept: SQLite copies the frames below
+    /// its mark only, and the WAL cannot restart under it. Returns whether SQLite
+    /// reported the checkpoint as blocked.
+    pub fn checkpoint_below_read(&mut self) -> Result<bool, IoFail> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .map(|busy| busy != 0)
+            .map_err(|e| sql_fail(&self.path, "checkpoint PASSIVE of", &e))
+    }
+
     /// The database path.
     pub fn path(&self) -> &Path {
         &self.path

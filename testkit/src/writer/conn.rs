@@ -82,6 +82,17 @@ impl SimWriter {
         r
     }
 
+    /// `SqliteCmd::CheckpointBelowRead`: a PASSIVE checkpoint while the daemon's read
+    /// transactions stay held (they bound what it may copy).
+    pub fn daemon_checkpoint_below_read(
+        &mut self,
+        fs: &mut SimFs,
+        rng: &mut Rng,
+        now: UnixMs,
+    ) -> Result<bool, IoFail> {
+        self.checkpoint(fs, rng, CheckpointMode::Passive, true, now)
+    }
+
     /// `SqliteCmd::BeginNextRead`: a second read transaction; the first stays held.
     pub fn daemon_begin_next_read(&mut self) {
         self.daemon_next_read = Some(self.mark_now());

@@ -162,7 +162,7 @@ impl SyncPass {
                 let st = r.map_err(|e| format!("stat wal: {}", e.message))?;
                 self.wal_size = st.map_or(0, |s| s.size);
                 self.stage = Stage::WalHeader;
-                Ok(PassStep::Issue(self.read(&self.paths.wal.clone(), 0, 32)))
+                Ok(PassStep::Issue(self.read_wal(0, 32)))
             }
             (Stage::WalHeader, Completion::Read(r)) => {
                 let bytes = r.map_err(|e| format!("read wal header: {}", e.message))?;
@@ -229,11 +229,7 @@ impl SyncPass {
                     return self.start_scan();
                 }
                 self.stage = Stage::SaltScan { scanner, offset };
-                Ok(PassStep::Issue(self.read(
-                    &self.paths.wal.clone(),
-                    offset,
-                    WAL_READ_CHUNK,
-                )))
+                Ok(PassStep::Issue(self.read_wal(offset, WAL_READ_CHUNK)))
             }
             (
                 Stage::Scan {
@@ -251,11 +247,9 @@ impl SyncPass {
                     return self.plan(scanner);
                 }
                 self.stage = Stage::Scan { scanner, offset };
-                Ok(PassStep::Issue(self.read(
-                    &self.paths.wal.clone(),
-                    offset,
-                    self.wal_read_len(offset),
-                )))
+                Ok(PassStep::Issue(
+                    self.read_wal(offset, self.wal_read_len(offset)),
+                ))
             }
             (
                 Stage::Encode {

@@ -7,14 +7,14 @@ use super::{
     LastFile, PageSrc, PassOutcome, PassStep, Stage, SyncPass, PAGE_BATCH_BYTES, WAL_READ_CHUNK,
 };
 use crate::db::verify::{self, Decision, LastLtx, WalObservation};
-use crate::io::{Command, PageRead, SharedPath};
+use crate::io::{Command, PageRead};
 use crate::ltx::{self, Encoder, Header as LtxHeader, HEADER_FLAG_NO_CHECKSUM};
 use crate::wal::{PageMapScanner, SaltScanner, Salts, WalCursor};
 
 impl SyncPass {
-    pub(super) fn read(&self, path: &SharedPath, offset: u64, len: u32) -> Command {
-        Command::ReadAt {
-            path: path.clone(),
+    pub(super) fn read_wal(&self, offset: u64, len: u32) -> Command {
+        Command::ReadWal {
+            path: self.paths.wal.clone(),
             offset,
             len,
         }
@@ -41,11 +41,7 @@ impl SyncPass {
             let aligned = off >= 32 + fs && (off - 32) % fs == 0;
             if aligned && off <= self.wal_size && header.salts() == salts(l.ltx.salts) {
                 self.stage = Stage::PrevFrame;
-                return Ok(PassStep::Issue(self.read(
-                    &self.paths.wal.clone(),
-                    off - fs,
-                    fs as u32,
-                )));
+                return Ok(PassStep::Issue(self.read_wal(off - fs, fs as u32)));
             }
         }
         self.decide()
@@ -95,11 +91,7 @@ impl SyncPass {
                 scanner: SaltScanner::new(&header, salts(last.map_or((0, 0), |l| l.salts))),
                 offset: 32,
             };
-            return Ok(PassStep::Issue(self.read(
-                &self.paths.wal.clone(),
-                32,
-                WAL_READ_CHUNK,
-            )));
+            return Ok(PassStep::Issue(self.read_wal(32, WAL_READ_CHUNK)));
         }
         self.start_scan()
     }
@@ -134,11 +126,9 @@ impl SyncPass {
             return self.plan(scanner);
         }
         self.stage = Stage::Scan { scanner, offset };
-        Ok(PassStep::Issue(self.read(
-            &self.paths.wal.clone(),
-            offset,
-            self.wal_read_len(offset),
-        )))
+        Ok(PassStep::Issue(
+            self.read_wal(offset, self.wal_read_len(offset)),
+        ))
     }
 
     /// Bytes to read from the WAL at `offset`: a chunk, or less up to the size the pass
