@@ -22,6 +22,8 @@ pub struct Resources {
     pub(crate) busy: RwLock<BTreeMap<DbId, Duration>>,
     /// Database files kept open while replicating (see `fs::read_pages`).
     pub(crate) db_files: Mutex<BTreeMap<std::path::PathBuf, Arc<std::fs::File>>>,
+    /// Re-armed when a sync pass looks at a WAL (see `watch`).
+    pub(crate) watcher: Option<crate::watch::WalWatcher>,
 }
 
 impl Resources {
@@ -81,7 +83,12 @@ fn no_replica(id: DbId) -> litestream_core::io::StoreFail {
 /// Execute one command (blocking).
 pub(crate) fn execute(res: &Resources, cmd: Command) -> Completion {
     match cmd {
-        Command::Stat { path } => Completion::Stated(fs::stat(&path)),
+        Command::Stat { path } => {
+            if let Some(w) = &res.watcher {
+                w.arm(&path);
+            }
+            Completion::Stated(fs::stat(&path))
+        }
         Command::ReadAt { path, offset, len } => Completion::Read(fs::read_at(&path, offset, len)),
         Command::ReadWal { path, offset, len } => {
             Completion::Read(fs::read_wal(&path, offset, len))

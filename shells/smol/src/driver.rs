@@ -78,7 +78,10 @@ impl Daemon {
         let watcher = WalWatcher::start(tx.clone());
         Daemon {
             replicator: Replicator::new(settings),
-            res: Arc::default(),
+            res: Arc::new(Resources {
+                watcher: watcher.clone(),
+                ..Resources::default()
+            }),
             tx,
             rx,
             watcher,
