@@ -173,3 +173,7 @@ impl WalWatcher {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "watch_tests.rs"]
+mod tests;
