@@ -26,6 +26,8 @@ pub struct Daemon {
     pub env: Vec<(String, String)>,
     /// Run `replicate -config` with this file instead of naming the database and URL.
     pub config: Option<PathBuf>,
+    /// Limit on open files (`ulimit -n`) for the next start, as a service manager sets it.
+    pub max_open_files: Option<u64>,
 }
 
 impl Daemon {
@@ -47,6 +49,7 @@ impl Daemon {
             url: url.to_string(),
             env: env.to_vec(),
             config: None,
+            max_open_files: None,
         };
         d.restart();
         d
@@ -63,6 +66,7 @@ impl Daemon {
             url: file_url(replica),
             env: Vec::new(),
             config: Some(config.to_path_buf()),
+            max_open_files: None,
         };
         d.restart();
         d
@@ -84,6 +88,22 @@ impl Daemon {
                 .arg(&self.db)
                 .arg(&self.url),
         };
+        if let Some(limit) = self.max_open_files {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: only setrlimit, async-signal-safe, runs in the child before exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let lim = libc::rlimit {
+                        rlim_cur: limit,
+                        rlim_max: limit,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
         let child = cmd
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())

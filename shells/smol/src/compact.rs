@@ -3,8 +3,8 @@
 //! the merged file. Memory: one decoder buffer per input, never whole files.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Write};
-use std::path::Path;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 
 use litestream_core::io::{ObjectKey, StoreFail};
 use litestream_core::ltx::{
@@ -113,59 +113,127 @@ fn name(k: &ObjectKey) -> String {
 }
 
 /// Merge `inputs` into `output` and upload it through `client`.
+///
+/// More than [`MAX_FAN_IN`] inputs (a busy database collects thousands of L0 files per
+/// level 1 interval) are merged in rounds: batches into local temporary files, then those,
+/// so memory and open files stay bounded by the fan-in rather than by the write rate.
+/// Merging consecutive batches first gives the same pages as one merge: the newest
+/// version of each page wins either way.
 pub fn compact(
     client: &dyn ReplicaClient,
     inputs: &[ObjectKey],
     output: ObjectKey,
     local_l0: &Path,
 ) -> Result<(), StoreFail> {
-    let mut sources = Vec::with_capacity(inputs.len());
-    for k in inputs {
-        let local = local_l0.join(ltx::format_filename(k.min_txid, k.max_txid));
-        let reader: Box<dyn Read + Send> = match (k.level, File::open(&local)) {
-            (0, Ok(f)) => Box::new(BufReader::with_capacity(READ_CHUNK, f)),
-            _ => client.open(*k)?,
-        };
-        let src = ReaderSource::new(reader).map_err(|e| {
-            StoreFail::Transient(format!("compaction input {} is unreadable: {e}", name(k)))
-        })?;
-        sources.push(src);
-    }
-    let tmp = local_l0.join(format!(
-        "compact-{}.tmp",
-        ltx::format_filename(output.min_txid, output.max_txid)
-    ));
+    let out_name = ltx::format_filename(output.min_txid, output.max_txid);
+    let tmp = local_l0.join(format!("compact-{out_name}.tmp"));
+    let mut layer: Vec<Input> = inputs.iter().copied().map(Input::Object).collect();
+    let mut made: Vec<PathBuf> = Vec::new();
     let result = (|| {
-        let mut f = std::io::BufWriter::new(
-            File::create(&tmp)
-                .map_err(|e| StoreFail::Transient(format!("create {}: {e}", tmp.display())))?,
-        );
-        // The header's range is the output key's: a level 9 file `1-N` made from inputs
-        // starting later is a replica's new base (see the core's replica repair).
-        if let Err(e) = ltx::compact(
-            &mut sources,
-            HEADER_FLAG_NO_CHECKSUM,
-            output.min_txid == 1,
-            &mut |bytes: &[u8]| f.write_all(bytes),
-        ) {
-            let io = sources.iter().find_map(|s| s.io_error.clone());
-            let detail = match (io, e) {
-                (Some(io), _) => format!("read input: {io}"),
-                (None, ltx::CompactError::Ltx(e)) => e.to_string(),
-                (None, ltx::CompactError::Sink(e)) => format!("write {}: {e}", tmp.display()),
-            };
-            return Err(StoreFail::Transient(format!(
-                "compact into {}: {detail}",
-                name(&output)
-            )));
+        let mut round = 0;
+        while layer.len() > MAX_FAN_IN {
+            let mut next = Vec::new();
+            for (i, batch) in layer.chunks(MAX_FAN_IN).enumerate() {
+                let part = local_l0.join(format!("compact-{out_name}-{round}-{i}.tmp"));
+                made.push(part.clone());
+                merge(client, batch, &part, &output, false)?;
+                next.push(Input::Part(part));
+            }
+            // The previous round's parts are merged: free their disk space now.
+            for done in &layer {
+                if let Input::Part(p) = done {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            layer = next;
+            round += 1;
         }
-        let f = f
-            .into_inner()
-            .map_err(|e| StoreFail::Transient(format!("write {}: {e}", tmp.display())))?;
-        f.sync_all()
-            .map_err(|e| StoreFail::Transient(format!("fsync {}: {e}", tmp.display())))?;
+        merge(client, &layer, &tmp, &output, true)?;
         client.put(output, &tmp)
     })();
-    let _ = std::fs::remove_file(&tmp);
+    for p in made.iter().chain([&tmp]) {
+        let _ = std::fs::remove_file(p);
+    }
     result
+}
+
+/// Inputs merged at once: one decoder and read buffer each (about 130 KiB), and one open
+/// file or replica stream each.
+const MAX_FAN_IN: usize = 32;
+
+/// A compaction input: a replica file (read from the local L0 copy when there is one),
+/// or a partial merge of an earlier round.
+enum Input {
+    Object(ObjectKey),
+    Part(PathBuf),
+}
+
+impl Input {
+    fn open(&self, client: &dyn ReplicaClient, local_l0: &Path) -> Result<ReaderSource, StoreFail> {
+        let (reader, what): (Box<dyn Read + Send>, String) = match self {
+            Input::Object(k) => {
+                let local = local_l0.join(ltx::format_filename(k.min_txid, k.max_txid));
+                match (k.level, File::open(&local)) {
+                    (0, Ok(f)) => (Box::new(f), name(k)),
+                    _ => (client.open(*k)?, name(k)),
+                }
+            }
+            Input::Part(p) => {
+                let f = File::open(p)
+                    .map_err(|e| StoreFail::Transient(format!("open {}: {e}", p.display())))?;
+                (Box::new(f), p.display().to_string())
+            }
+        };
+        ReaderSource::new(reader).map_err(|e| {
+            StoreFail::Transient(format!("compaction input {what} is unreadable: {e}"))
+        })
+    }
+}
+
+/// Merge `inputs` into the local file `dst`, for `output`: the `last` round writes the
+/// output itself (fsynced, for upload); earlier rounds write temporary parts.
+fn merge(
+    client: &dyn ReplicaClient,
+    inputs: &[Input],
+    dst: &Path,
+    output: &ObjectKey,
+    last: bool,
+) -> Result<(), StoreFail> {
+    // The header's range is the output key's: a level 9 file `1-N` made from inputs
+    // starting later is a replica's new base (see the core's replica repair).
+    let as_snapshot = last && output.min_txid == 1;
+    let local_l0 = dst.parent().unwrap_or(Path::new("."));
+    let mut sources = inputs
+        .iter()
+        .map(|i| i.open(client, local_l0))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut f = std::io::BufWriter::new(
+        File::create(dst)
+            .map_err(|e| StoreFail::Transient(format!("create {}: {e}", dst.display())))?,
+    );
+    if let Err(e) = ltx::compact(
+        &mut sources,
+        HEADER_FLAG_NO_CHECKSUM,
+        as_snapshot,
+        &mut |bytes: &[u8]| f.write_all(bytes),
+    ) {
+        let io = sources.iter().find_map(|s| s.io_error.clone());
+        let detail = match (io, e) {
+            (Some(io), _) => format!("read input: {io}"),
+            (None, ltx::CompactError::Ltx(e)) => e.to_string(),
+            (None, ltx::CompactError::Sink(e)) => format!("write {}: {e}", dst.display()),
+        };
+        return Err(StoreFail::Transient(format!(
+            "compact into {}: {detail}",
+            name(output)
+        )));
+    }
+    let f = f
+        .into_inner()
+        .map_err(|e| StoreFail::Transient(format!("write {}: {e}", dst.display())))?;
+    if last {
+        f.sync_all()
+            .map_err(|e| StoreFail::Transient(format!("fsync {}: {e}", dst.display())))?;
+    }
+    Ok(())
 }
