@@ -2,6 +2,7 @@
 //! shuts down (exit 0 if the child succeeded, else `exit status N`). Signals received by
 //! the daemon are forwarded to the child first.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -94,8 +95,13 @@ pub fn split_words(cmd: &str) -> Result<Vec<String>, String> {
 pub fn spawn(cmd: &str, tx: smol::channel::Sender<Event>) -> Result<ExecChild, String> {
     let words = split_words(cmd)?;
     let (prog, args) = words.split_first().ok_or("-exec command is empty")?;
-    let mut child: Child = Command::new(prog)
-        .args(args)
+    let mut command = Command::new(prog);
+    command.args(args);
+    // SAFETY: the hook only makes async-signal-safe syscalls.
+    unsafe {
+        command.pre_exec(crate::limits::restore_in_child);
+    }
+    let mut child: Child = command
         .spawn()
         .map_err(|e| format!("cannot start -exec command {prog:?}: {e}"))?;
     CHILD_PID.store(i32::try_from(child.id()).unwrap_or(0), Ordering::SeqCst);

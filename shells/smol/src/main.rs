@@ -8,6 +8,7 @@ mod driver;
 mod exec;
 mod fs;
 mod ipc_cli;
+mod limits;
 mod local_cmds;
 mod log;
 mod ltx_cmd;
@@ -28,6 +29,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rest = args.get(1..).unwrap_or(&[]);
+    limits::raise_open_file_limit();
     if args.first().map(String::as_str) != Some("replicate") {
         // Rust ignores SIGPIPE, so `litestream ltx URL | head` would panic on its next
         // print; a CLI command should end quietly like other Unix tools (and Go's). The
