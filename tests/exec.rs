@@ -124,6 +124,8 @@ fn sigterm_is_forwarded_to_the_child() {
         &db,
         &tmp.path().join("replica"),
     )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
     .spawn()
     .expect("run litestream");
     std::thread::sleep(Duration::from_millis(500));
