@@ -3,7 +3,8 @@
 //! long-lived `sqlite3` processes, as applications are (a process that exits closes the
 //! WAL, which the directory watch reports on its own). Two databases share one directory
 //! (their WAL events must not be confused), and the watch must survive the daemon's own
-//! checkpoints restarting each WAL.
+//! checkpoints restarting each WAL. An application's TRUNCATE checkpoint, which empties the
+//! WAL, is not an error either.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -124,6 +125,7 @@ fn single_commits_are_noticed_without_the_poll() {
         commit_is_noticed(&mut app_a, &a, &format!("{what}, a"), &d);
         commit_is_noticed(&mut app_b, &b, &format!("{what}, b"), &d);
     }
+
     app_a.close();
     app_b.close();
 
@@ -131,5 +133,56 @@ fn single_commits_are_noticed_without_the_poll() {
         let want = db_state(&r.db);
         assert_restore_equals(&r.replica, tmp.path(), &format!("restored-{name}"), &want);
     }
+    assert!(d.stop(Duration::from_secs(30)).success());
+}
+
+#[test]
+fn application_truncate_checkpoint_is_not_an_error() {
+    let tmp = tempdir("wal-truncate");
+    let r = Replicated {
+        db: tmp.path().join("app.db"),
+        replica: tmp.path().join("replica"),
+    };
+    sqlite3(
+        &r.db,
+        "PRAGMA journal_mode=wal; CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB);",
+    );
+    let mut d = Daemon::start(&r.db, &r.replica, &tmp.path().join("daemon.log"));
+    d.wait_caught_up(Duration::from_secs(20));
+    let mut app = App::open(&r.db);
+    commit_is_noticed(&mut app, &r, "before the TRUNCATE", &d);
+
+    // Past the checkpoint threshold, then TRUNCATE: it completes once the daemon's own
+    // checkpoint cycle has synced the WAL and moved its read mark off it.
+    let out = sqlite3(
+        &r.db,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500)
+         INSERT INTO t(v) SELECT randomblob(4000) FROM n;
+         PRAGMA wal_checkpoint(TRUNCATE);",
+    );
+    assert_eq!(out, "0|0|0", "the application's TRUNCATE did not complete");
+    let wal = std::fs::metadata(tmp.path().join("app.db-wal"))
+        .unwrap()
+        .len();
+    assert_eq!(wal, 0, "the WAL is not empty after TRUNCATE");
+    // Idle with an empty WAL for longer than the first retry delays would be.
+    std::thread::sleep(Duration::from_millis(2500));
+    for round in 0..3 {
+        commit_is_noticed(
+            &mut app,
+            &r,
+            &format!("after the TRUNCATE, round {round}"),
+            &d,
+        );
+    }
+    app.close();
+    let log = d.log_text();
+    assert!(
+        !log.contains("level=ERROR"),
+        "errors logged:\n{}",
+        litestream_e2e::tail(&log, 30)
+    );
+    let want = db_state(&r.db);
+    assert_restore_equals(&r.replica, tmp.path(), "restored", &want);
     assert!(d.stop(Duration::from_secs(30)).success());
 }

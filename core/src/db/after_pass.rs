@@ -20,6 +20,21 @@ use crate::time::{Mono, UnixMs};
 pub const MIN_CYCLE_GAP: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl Db {
+    /// A pass found the WAL without a header (emptied by the application's TRUNCATE
+    /// checkpoint): not a failure, and nothing to retry; the next write wakes the next
+    /// pass, which compares the new WAL with the position kept here (REPLICATION.md §5.2
+    /// rows 2 and 3 decide whether the truncation lost frames we had not read).
+    pub(super) fn pass_found_no_wal(&mut self) {
+        self.last_error = None;
+        self.backoff.reset();
+        // Everything up to the old WAL's end had been synced, so the truncation lost
+        // nothing: a waiting `/sync` is answered. Otherwise it waits for the pass that
+        // decides about the frames the truncation took.
+        if self.synced_to_wal_end {
+            self.waiters.last_full_pass = self.current_pass;
+        }
+    }
+
     pub(super) fn pass_done(
         &mut self,
         o: PassOutcome,

@@ -275,6 +275,11 @@ impl Db {
                         self.pass_done(outcome, checkpoint, now, wall, em);
                         Ok(())
                     }
+                    PassStep::NoWalYet => {
+                        self.pass = None;
+                        self.pass_found_no_wal();
+                        Ok(())
+                    }
                     PassStep::Failed(msg) => {
                         self.pass = None;
                         Err(msg)

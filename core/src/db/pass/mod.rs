@@ -23,6 +23,8 @@ use last_file::ReadLast;
 
 /// Bytes requested per WAL read.
 const WAL_READ_CHUNK: u32 = 1 << 20;
+/// Bytes of a complete WAL header.
+const WAL_HEADER_LEN: u64 = crate::wal::WAL_HEADER_SIZE as u64;
 /// Bytes of page data per page batch read for the encoder.
 const PAGE_BATCH_BYTES: u32 = 1 << 20;
 /// Bytes requested per read of a local LTX file being verified.
@@ -161,11 +163,18 @@ impl SyncPass {
             (Stage::StatWal, Completion::Stated(r)) => {
                 let st = r.map_err(|e| format!("stat wal: {}", e.message))?;
                 self.wal_size = st.map_or(0, |s| s.size);
+                if self.wal_size < WAL_HEADER_LEN && self.start.last.is_some() {
+                    return Ok(PassStep::NoWalYet);
+                }
                 self.stage = Stage::WalHeader;
                 Ok(PassStep::Issue(self.read_wal(0, 32)))
             }
             (Stage::WalHeader, Completion::Read(r)) => {
                 let bytes = r.map_err(|e| format!("read wal header: {}", e.message))?;
+                // Emptied (or cut short) between our stat and our read.
+                if (bytes.len() as u64) < WAL_HEADER_LEN && self.start.last.is_some() {
+                    return Ok(PassStep::NoWalYet);
+                }
                 let header = WalHeader::decode(&bytes).map_err(|e| {
                     format!(
                         "wal header of {} is not usable yet ({e}); will retry",

@@ -67,6 +67,10 @@ pub enum PassStep {
     Issue(Command),
     /// The pass is over.
     Done(PassOutcome),
+    /// The WAL holds no complete header: an application's TRUNCATE checkpoint emptied it,
+    /// or its header is being written. Every committed page is in the database file and
+    /// nothing is to be read until the next write; the position is unchanged.
+    NoWalYet,
     /// The pass failed; nothing was committed. The message names the problem.
     Failed(String),
     /// The database path no longer names the file SQLite has open (deleted, or
