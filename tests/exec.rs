@@ -138,3 +138,29 @@ fn sigterm_is_forwarded_to_the_child() {
     assert!(marker.exists(), "the child did not get SIGTERM");
     assert!(start.elapsed() < Duration::from_secs(20));
 }
+
+/// The child commits and exits within milliseconds, before the daemon's first pass (often
+/// before it has opened the database): the final sync must still carry the commit.
+#[test]
+fn child_that_exits_at_once_is_replicated() {
+    let tmp = tempdir("exec-quick");
+    let db = tmp.path().join("app.db");
+    let replica = tmp.path().join("replica");
+    sqlite3(&db, "PRAGMA journal_mode=wal; CREATE TABLE t(x);");
+    for i in 0..6 {
+        let cmd = format!(
+            "sqlite3 {} '.timeout 10000' 'INSERT INTO t VALUES ({i});'",
+            db.display()
+        );
+        let o = replicate_exec(&cmd, &db, &replica)
+            .output()
+            .expect("run litestream");
+        assert!(o.status.success(), "run {i}: {}", text(&o));
+        assert_restore_equals(
+            &replica,
+            tmp.path(),
+            &format!("restored-{i}"),
+            &db_state(&db),
+        );
+    }
+}

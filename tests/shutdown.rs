@@ -48,3 +48,27 @@ fn sigterm_right_after_writes_syncs_everything_and_exits() {
         );
     }
 }
+
+/// SIGTERM before the daemon has even opened the database: it was started before the
+/// application created the file and polls for it once a second. The final sync must
+/// still find it and replicate what was committed.
+#[test]
+fn sigterm_before_the_database_was_opened_still_syncs_it() {
+    for round in 0..3 {
+        let tmp = tempdir("shutdown-early");
+        let db = tmp.path().join("app.db");
+        let replica = tmp.path().join("replica");
+        let mut d = Daemon::start(&db, &replica, &tmp.path().join("daemon.log"));
+        std::thread::sleep(Duration::from_millis(300));
+        litestream_e2e::sqlite3(
+            &db,
+            "PRAGMA journal_mode=wal; CREATE TABLE t(x); INSERT INTO t VALUES (1), (2);",
+        );
+        assert!(
+            d.stop(Duration::from_secs(30)).success(),
+            "round {round}: daemon failed; log:\n{}",
+            tail(&d.log_text(), 20)
+        );
+        assert_restore_equals(&replica, tmp.path(), "restored", &db_state(&db));
+    }
+}

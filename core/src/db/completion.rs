@@ -132,6 +132,13 @@ impl Db {
                         self.db_file_id = Some(st.id);
                         Ok(())
                     }
+                    Ok(None) if self.lifecycle == Lifecycle::Closing => {
+                        // Stopped before the file appeared: nothing to sync.
+                        self.waiting_for_file = true;
+                        self.queue.clear();
+                        self.queue.push_back(Step::Close);
+                        Ok(())
+                    }
                     Ok(None) => {
                         if !self.waiting_for_file {
                             em.log(Level::Info, Some(&paths.db), "database file does not exist yet: replication starts when it appears");

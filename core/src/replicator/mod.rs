@@ -186,10 +186,15 @@ impl Replicator {
         };
         match db.lifecycle {
             Lifecycle::Stopped | Lifecycle::Closing => return false,
-            Lifecycle::Opening => {
-                db.queue.clear();
-                db.queue.push_back(Step::Close);
-            }
+            // Finish opening, then the final sync: an `-exec` child may write and exit
+            // before the first pass, and its commits must still reach the replica. A
+            // database still awaited is looked for once more (now, not at the next poll);
+            // if it is not there, there is nothing to sync and it just closes.
+            Lifecycle::Opening => db.queue.extend([
+                Step::Pass { checkpoint: false },
+                Step::AwaitReplica,
+                Step::Close,
+            ]),
             Lifecycle::Open => {
                 db.queue.retain(|s| {
                     *s == crate::db::Step::Sqlite(crate::io::SqliteCmd::EndWriteBarrier)
