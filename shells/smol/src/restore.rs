@@ -10,6 +10,7 @@ use std::fs::{self, File};
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::time::Instant;
 
 use litestream_core::io::{ObjectInfo, ObjectKey};
@@ -202,7 +203,7 @@ pub fn restore(
         }
     }
     let tmp = crate::fs::tmp_path(&opts.output);
-    remove_on_interrupt(&tmp);
+    let interrupt_guard = remove_on_interrupt(&tmp);
     let result = apply_all(client, files, &tmp);
     let summary = match result {
         Ok(s) => s,
@@ -213,6 +214,7 @@ pub fn restore(
     };
     fs::rename(&tmp, &opts.output)
         .map_err(|e| format!("rename {} into place: {e}", opts.output.display()))?;
+    drop(interrupt_guard);
     crate::fs::sync_dir(&opts.output).map_err(|e| e.message)?;
     if let Some(mode) = &opts.integrity_check {
         if let Err(e) = integrity_check(&opts.output, mode) {
@@ -226,40 +228,62 @@ pub fn restore(
     Ok(summary)
 }
 
-/// The staging file to remove if the restore is interrupted.
-static STAGING: std::sync::OnceLock<std::ffi::CString> = std::sync::OnceLock::new();
+/// The staging file to remove if the restore is interrupted; null outside a restore.
+static STAGING: AtomicPtr<libc::c_char> = AtomicPtr::new(std::ptr::null_mut());
 
 extern "C" fn remove_staging_then_die(sig: libc::c_int) {
-    // SAFETY: unlink, signal and raise are async-signal-safe; the path was set before
-    // the handler was installed and never changes.
+    // SAFETY: unlink, signal and raise are async-signal-safe; a non-null path points to
+    // a NUL-terminated string that is never freed.
     unsafe {
-        if let Some(p) = STAGING.get() {
-            libc::unlink(p.as_ptr());
+        let p = STAGING.load(Ordering::SeqCst);
+        if !p.is_null() {
+            libc::unlink(p);
         }
         libc::signal(sig, libc::SIG_DFL);
         libc::raise(sig);
     }
 }
 
+/// Signals that would otherwise end the process with the staging file still on disk.
+const INTERRUPTS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+/// While alive, Ctrl-C, SIGTERM or SIGHUP remove the staging file and then kill the
+/// process as before. Dropping it puts the previous handlers back: `replicate
+/// -restore-if-db-not-exists` restores before it installs its own graceful-shutdown
+/// handlers, which would otherwise chain to this one and die instead of shutting down.
+struct InterruptGuard {
+    previous: [libc::sighandler_t; INTERRUPTS.len()],
+}
+
+impl Drop for InterruptGuard {
+    fn drop(&mut self) {
+        for (sig, handler) in INTERRUPTS.into_iter().zip(self.previous) {
+            // SAFETY: reinstalling the handler that was in place before the restore.
+            unsafe {
+                libc::signal(sig, handler);
+            }
+        }
+        // The path itself is leaked: a handler already running may still be reading it.
+        STAGING.store(std::ptr::null_mut(), Ordering::SeqCst);
+    }
+}
+
 /// Ctrl-C, SIGTERM or SIGHUP during a restore must not leave a partial `<output>.tmp`
 /// behind: remove it, then die of the signal as before.
-fn remove_on_interrupt(tmp: &Path) {
+fn remove_on_interrupt(tmp: &Path) -> Option<InterruptGuard> {
     use std::os::unix::ffi::OsStrExt;
-    let Ok(path) = std::ffi::CString::new(tmp.as_os_str().as_bytes()) else {
-        return;
-    };
-    if STAGING.set(path).is_err() {
-        return; // already installed for this restore's staging file
-    }
-    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+    let path = std::ffi::CString::new(tmp.as_os_str().as_bytes()).ok()?;
+    STAGING.store(path.into_raw(), Ordering::SeqCst);
+    let previous = INTERRUPTS.map(|sig| {
         // SAFETY: installing a handler that only calls async-signal-safe functions.
         unsafe {
             libc::signal(
                 sig,
                 remove_staging_then_die as *const () as libc::sighandler_t,
-            );
+            )
         }
-    }
+    });
+    Some(InterruptGuard { previous })
 }
 
 fn apply_all(
