@@ -28,6 +28,8 @@ pub struct Daemon {
     pub config: Option<PathBuf>,
     /// Limit on open files (`ulimit -n`) for the next start, as a service manager sets it.
     pub max_open_files: Option<u64>,
+    /// Extra `replicate` flags for every start, given before the database and URL.
+    pub flags: Vec<String>,
 }
 
 impl Daemon {
@@ -50,6 +52,7 @@ impl Daemon {
             env: env.to_vec(),
             config: None,
             max_open_files: None,
+            flags: Vec::new(),
         };
         d.restart();
         d
@@ -67,6 +70,25 @@ impl Daemon {
             env: Vec::new(),
             config: Some(config.to_path_buf()),
             max_open_files: None,
+            flags: Vec::new(),
+        };
+        d.restart();
+        d
+    }
+
+    /// Like [`Daemon::start`] with `flags` (e.g. `-restore-if-db-not-exists`) given
+    /// before the database and URL.
+    pub fn start_flags(db: &Path, replica: &Path, log: &Path, flags: &[&str]) -> Daemon {
+        let mut d = Daemon {
+            child: None,
+            log: log.to_path_buf(),
+            db: db.to_path_buf(),
+            replica: replica.to_path_buf(),
+            url: file_url(replica),
+            env: Vec::new(),
+            config: None,
+            max_open_files: None,
+            flags: flags.iter().map(|f| f.to_string()).collect(),
         };
         d.restart();
         d
@@ -82,9 +104,14 @@ impl Daemon {
             .expect("open daemon log");
         let mut cmd = Command::new(litestream_bin());
         match &self.config {
-            Some(config) => cmd.arg("replicate").arg("-config").arg(config),
+            Some(config) => cmd
+                .arg("replicate")
+                .args(&self.flags)
+                .arg("-config")
+                .arg(config),
             None => cmd
                 .args(["replicate", "-log-level", "debug"])
+                .args(&self.flags)
                 .arg(&self.db)
                 .arg(&self.url),
         };

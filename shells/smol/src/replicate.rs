@@ -13,8 +13,13 @@ use crate::driver::{self, Daemon, Event};
 use crate::replica::ReplicaClient;
 use crate::{flag_true, log, parse_flags, setup};
 
-/// A database to replicate and its replica client.
-type ManagedDb = (DbSettings, Arc<dyn ReplicaClient>);
+/// A database to replicate.
+struct ManagedDb {
+    settings: DbSettings,
+    client: Arc<dyn ReplicaClient>,
+    /// Restore it from `client` before start-up when the file does not exist.
+    restore_if_missing: bool,
+}
 
 /// Entry point for `litestream replicate ARGS`.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -36,6 +41,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ));
     }
     let once = flag_true(&flags, "once");
+    let restore_flag = flag_true(&flags, "restore-if-db-not-exists");
     if once && flags.contains_key("exec") {
         return Err("cannot specify -once flag with -exec".into());
     }
@@ -71,7 +77,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             if exec.is_empty() {
                 exec = cfg.exec.clone();
             }
-            dbs = config_dbs(&cfg)?;
+            dbs = config_dbs(&cfg, restore_flag)?;
             if cfg.socket.enabled && socket.is_none() {
                 socket = Some(crate::socket::SocketConfig {
                     path: cfg.socket.path.clone(),
@@ -96,7 +102,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
             let client = setup::replica_client(&target)?;
             let mut settings = DbSettings::with_defaults(db);
             settings.replica_location = setup::replica_location(&target);
-            dbs.push((settings, client));
+            dbs.push(ManagedDb {
+                settings,
+                client,
+                restore_if_missing: restore_flag,
+            });
         }
         _ => return Err("multiple replicas on a single database are no longer supported".into()),
     }
@@ -118,6 +128,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if dbs.is_empty() && !socket_only {
         log::log(Level::Error, "no databases specified in configuration", &[]);
     }
+    // Before any database is opened: an application started beside the daemon must not
+    // find a missing database's path free and create an empty one there.
+    for db in dbs.iter().filter(|db| db.restore_if_missing) {
+        crate::restore_missing::restore_if_missing(&db.settings.paths.db, db.client.as_ref())?;
+    }
     let settings = ReplicatorSettings {
         shutdown_sync_timeout: shutdown_timeout,
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -131,7 +146,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     daemon.open_replica = setup::client_from_register_url;
     let mut ids = Vec::new();
     let once_failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    for (settings, client) in dbs {
+    for ManagedDb {
+        settings, client, ..
+    } in dbs
+    {
         if once && !settings.paths.db.exists() {
             // One-shot mode does not wait for databases to appear.
             log::log(
@@ -187,8 +205,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
 }
 
-/// The databases of a config file, with their replica clients.
-fn config_dbs(cfg: &Config) -> Result<Vec<ManagedDb>, String> {
+/// The databases of a config file, with their replica clients. `restore_flag` is
+/// `-restore-if-db-not-exists`, which like the per-database key covers only `path:`
+/// entries: a directory scan finds only files that exist.
+fn config_dbs(cfg: &Config, restore_flag: bool) -> Result<Vec<ManagedDb>, String> {
     let mut out = Vec::new();
     for entry in &cfg.dbs {
         let expanded: Vec<_> = match &entry.source {
@@ -224,7 +244,12 @@ fn config_dbs(cfg: &Config) -> Result<Vec<ManagedDb>, String> {
             }
             let client = setup::replica_client(&db.replica.target)
                 .map_err(|e| format!("{}: {e}", settings.paths.db.display()))?;
-            out.push((settings, client));
+            out.push(ManagedDb {
+                restore_if_missing: matches!(entry.source, DbSource::Path { .. })
+                    && (restore_flag || db.restore_if_db_not_exists),
+                settings,
+                client,
+            });
         }
     }
     refuse_shared_places(&out)?;
@@ -234,9 +259,9 @@ fn config_dbs(cfg: &Config) -> Result<Vec<ManagedDb>, String> {
 /// Two entries naming one database file, one meta directory or one replica location
 /// (through symbolic links, which the config check cannot see) would break each
 /// other's locks and files.
-fn refuse_shared_places(out: &[(DbSettings, Arc<dyn ReplicaClient>)]) -> Result<(), String> {
+fn refuse_shared_places(out: &[ManagedDb]) -> Result<(), String> {
     let mut seen = std::collections::BTreeMap::new();
-    for (s, _) in out {
+    for s in out.iter().map(|db| &db.settings) {
         let places = [
             (
                 "database",

@@ -218,7 +218,8 @@ const MAX_BAD_FILES: usize = 8;
 /// Apply `files`; when one of them turns out corrupt or unreadable, plan again without it
 /// (a compacted file's transactions are usually still in the level below, or a snapshot
 /// covers them) and start over, so one damaged file does not make a replica useless.
-fn restore_around_bad_files(
+/// `replicate -restore-if-db-not-exists` restores through here too.
+pub fn restore_around_bad_files(
     client: &dyn ReplicaClient,
     target: RestoreTarget,
     mut files: Vec<ObjectInfo>,
