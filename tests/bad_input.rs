@@ -326,3 +326,31 @@ fn existing_restore_target_is_not_touched() {
     assert!(!wal2.exists(), "stale -wal sidecar kept after -force");
     assert_eq!(litestream_e2e::sha3sum(&out2), litestream_e2e::sha3sum(&db));
 }
+
+/// A replica directory given as a plain path to `restore` or `ltx` is read as a database
+/// of the config (Litestream's rule); with no config the error says how to name the
+/// directory as a replica.
+#[test]
+fn replica_directory_given_as_a_path_gets_a_hint() {
+    let tmp = tempdir("dir-as-db");
+    let (_db, replica) = small_replica(tmp.path());
+    let missing_config = tmp.path().join("no-such.yml");
+    let url = format!("file://{}", replica.canonicalize().unwrap().display());
+    for args in [
+        vec!["restore", "-o", "out.db", replica.to_str().unwrap()],
+        vec!["ltx", replica.to_str().unwrap()],
+    ] {
+        let o = std::process::Command::new(litestream_e2e::litestream_bin())
+            .args(&args)
+            .env("LITESTREAM_CONFIG", &missing_config)
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        let line = one_error_line(&o);
+        assert!(
+            line.contains("config file not found") && line.contains(&url),
+            "{args:?}: {line}"
+        );
+    }
+    assert!(!tmp.path().join("out.db").exists());
+}

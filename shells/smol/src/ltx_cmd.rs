@@ -71,12 +71,12 @@ fn list(args: &[String]) -> Result<(), String> {
     let client = if litestream_core::config::is_url(source) {
         setup::client_from_url(source)?
     } else {
-        let cfg = setup::load_config(
+        let entry = setup::db_of_config(
             flags.get("config").map(String::as_str),
             !flag_true(&flags, "no-expand-env"),
+            source,
         )?;
-        let db = setup::expand_db_path(source)?;
-        setup::replica_client(&setup::find_db(&cfg, &db)?.replica.target)?
+        setup::replica_client(&entry.replica.target)?
     };
     let mut files: Vec<ObjectInfo> = Vec::new();
     for l in levels {

@@ -59,12 +59,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
             setup::expand_db_path(output)?,
         )
     } else {
-        let cfg = setup::load_config(
+        let entry = setup::db_of_config(
             flags.get("config").map(String::as_str),
             !flag_true(&flags, "no-expand-env"),
+            source,
         )?;
         let db = setup::expand_db_path(source)?;
-        let entry = setup::find_db(&cfg, &db)?;
         let output = match flags.get("o") {
             Some(o) => setup::expand_db_path(o)?,
             None => db.clone(),

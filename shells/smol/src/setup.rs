@@ -176,3 +176,27 @@ pub fn find_db<'a>(cfg: &'a Config, db: &Path) -> Result<&'a DbConfig, String> {
     cfg.db_by_path(db)
         .ok_or_else(|| format!("database not found in config: {}", db.display()))
 }
+
+/// The config entry of `source`, a database path given to `restore` or `ltx` (read from
+/// the config at `config`, default path when `None`). A directory given there was most
+/// likely meant as a replica: the error says how to name one.
+pub fn db_of_config(
+    config: Option<&str>,
+    expand_env: bool,
+    source: &str,
+) -> Result<DbConfig, String> {
+    let hint = |e: String| {
+        if Path::new(source).is_dir() {
+            let abs = std::fs::canonicalize(source).unwrap_or_else(|_| PathBuf::from(source));
+            format!(
+                "{e} ({source} is read as a database path of the config; for a replica directory give its URL: file://{})",
+                abs.display()
+            )
+        } else {
+            e
+        }
+    };
+    let cfg = load_config(config, expand_env).map_err(hint)?;
+    let db = expand_db_path(source)?;
+    find_db(&cfg, &db).cloned().map_err(hint)
+}
