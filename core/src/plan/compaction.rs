@@ -14,6 +14,18 @@ pub struct CompactionPlan {
     pub output: ObjectKey,
 }
 
+/// The newest file of a level (highest MaxTXID).
+fn newest(level: &[ObjectInfo]) -> Option<&ObjectInfo> {
+    level.iter().max_by_key(|f| f.key.max_txid)
+}
+
+/// True when the newest file of `dst` was created at or after `interval_start`: the
+/// level already got its file this interval, so the run is too early (REPLICATION.md §9
+/// step 2). `None` (no schedule, a forced run) is never too early.
+fn too_early(dst: &[ObjectInfo], interval_start: Option<UnixMs>) -> bool {
+    matches!((newest(dst), interval_start), (Some(n), Some(start)) if n.created >= start)
+}
+
 /// Plan the next compaction of `src` (level `level - 1`) into `dst` (level `level`),
 /// both sorted by (min, max). `interval_start` skips the run when the newest destination
 /// file was created in the current interval already.
@@ -23,13 +35,10 @@ pub fn plan_level(
     dst: &[ObjectInfo],
     interval_start: Option<UnixMs>,
 ) -> Option<CompactionPlan> {
-    let newest = dst.iter().max_by_key(|f| f.key.max_txid);
-    if let (Some(n), Some(start)) = (newest, interval_start) {
-        if n.created >= start {
-            return None;
-        }
+    if too_early(dst, interval_start) {
+        return None;
     }
-    let after = newest.map_or(0, |n| n.key.max_txid);
+    let after = newest(dst).map_or(0, |n| n.key.max_txid);
     let mut inputs: Vec<ObjectKey> = Vec::new();
     let mut cur = after;
     for f in src.iter().filter(|f| f.key.min_txid > after) {
@@ -55,14 +64,22 @@ pub fn plan_level(
 
 /// Plan a new snapshot from every level (`levels[l]` lists level `l`): the restore plan
 /// of the latest state, merged into `1-<max>` at level 9. `None` when the newest
-/// snapshot is already current or nothing can be restored.
-pub fn plan_snapshot(levels: &[Vec<ObjectInfo>]) -> Option<CompactionPlan> {
+/// snapshot is already current, was created in the current interval (`interval_start`,
+/// as for the other levels: without it every restart would upload a full snapshot), or
+/// nothing can be restored.
+pub fn plan_snapshot(
+    levels: &[Vec<ObjectInfo>],
+    interval_start: Option<UnixMs>,
+) -> Option<CompactionPlan> {
+    let snapshots = levels
+        .get(usize::from(SNAPSHOT_LEVEL))
+        .map_or(&[][..], Vec::as_slice);
+    if too_early(snapshots, interval_start) {
+        return None;
+    }
     let files = restore::plan(levels, RestoreTarget::default()).ok()?;
     let max = files.last()?.key.max_txid;
-    let newest_snapshot = levels
-        .get(usize::from(SNAPSHOT_LEVEL))
-        .and_then(|l| l.iter().map(|f| f.key.max_txid).max());
-    if newest_snapshot.is_some_and(|s| s >= max) {
+    if newest(snapshots).is_some_and(|s| s.key.max_txid >= max) {
         return None;
     }
     Some(CompactionPlan {
@@ -138,7 +155,7 @@ mod tests {
         let mut levels = vec![Vec::new(); 10];
         levels[0] = vec![f(0, 1, 1, 1), f(0, 2, 2, 2), f(0, 3, 3, 3)];
         levels[1] = vec![f(1, 1, 2, 3)];
-        let p = plan_snapshot(&levels).unwrap();
+        let p = plan_snapshot(&levels, None).unwrap();
         assert_eq!(
             p.output,
             ObjectKey {
@@ -149,6 +166,23 @@ mod tests {
         );
         assert_eq!(p.inputs, vec![levels[1][0].key, levels[0][2].key]);
         levels[9] = vec![f(9, 1, 3, 4)];
-        assert_eq!(plan_snapshot(&levels), None);
+        assert_eq!(plan_snapshot(&levels, None), None);
+    }
+
+    #[test]
+    fn snapshot_waits_for_the_next_interval_once_it_has_one() {
+        let mut levels = vec![Vec::new(); 10];
+        levels[0] = vec![f(0, 1, 1, 1), f(0, 2, 2, 150), f(0, 3, 3, 160)];
+        levels[9] = vec![f(9, 1, 1, 100), f(9, 1, 2, 150)];
+        // The newest snapshot (1-2, created at 150) is in the interval starting at 120.
+        assert_eq!(plan_snapshot(&levels, Some(UnixMs(120))), None);
+        // Next interval, or a forced snapshot (no interval): a new one.
+        for start in [Some(UnixMs(200)), None] {
+            let p = plan_snapshot(&levels, start).unwrap();
+            assert_eq!((p.output.min_txid, p.output.max_txid), (1, 3));
+        }
+        // No snapshot yet: take one whatever the interval.
+        levels[9].clear();
+        assert!(plan_snapshot(&levels, Some(UnixMs(120))).is_some());
     }
 }

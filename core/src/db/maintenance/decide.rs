@@ -59,7 +59,11 @@ impl Maintenance {
                 self.delete(id, keys, Vec::new(), em);
             }
             Job::Snapshot => {
-                if let Some(p) = compaction::plan_snapshot(levels) {
+                // A forced snapshot (`-once -force-snapshot`) runs whenever asked; a
+                // scheduled one at most once per interval, restarts included.
+                let forced = !self.snapshot_tickets.is_empty();
+                let start = (!forced).then(|| interval_start(wall, s.snapshot_interval));
+                if let Some(p) = compaction::plan_snapshot(levels, start) {
                     let op = issue(
                         em,
                         ReplicaCmd::Compact {
