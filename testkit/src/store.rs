@@ -6,7 +6,7 @@ use std::path::Path;
 use std::rc::Rc;
 
 use litestream_core::io::{Completion, ObjectInfo, ObjectKey, ReplicaCmd, StoreFail};
-use litestream_core::ltx::Header;
+use litestream_core::ltx::{self, Header};
 use litestream_core::time::{Mono, UnixMs};
 
 use crate::fs::SimFs;
@@ -95,6 +95,41 @@ impl SimStore {
         self.objects.insert(key, Object { bytes, created });
     }
 
+    /// Merge `inputs` into `output` as the shell does (a level 9 `1-N` output is written
+    /// as a snapshot), created at the output header's timestamp. Not reported in
+    /// `landed`: the checker learns states from uploads; restores read the result.
+    fn compact(&mut self, inputs: &[ObjectKey], output: ObjectKey) -> Result<(), StoreFail> {
+        let fail = |e: String| StoreFail::Transient(format!("compact into {output:?}: {e}"));
+        let mut sources = Vec::new();
+        for k in inputs {
+            let o = self
+                .objects
+                .get(k)
+                .ok_or_else(|| StoreFail::NotFound(format!("get {k:?}: no such key")))?;
+            sources.push(ltx::SliceSource::new(&o.bytes).map_err(|e| fail(e.to_string()))?);
+        }
+        let mut bytes = Vec::new();
+        ltx::compact(
+            &mut sources,
+            ltx::HEADER_FLAG_NO_CHECKSUM,
+            output.min_txid == 1,
+            &mut |b: &[u8]| -> Result<(), ()> {
+                bytes.extend_from_slice(b);
+                Ok(())
+            },
+        )
+        .map_err(|e| fail(format!("{e:?}")))?;
+        let created = Header::peek(&bytes).map_or(UnixMs(0), |h| UnixMs(h.timestamp));
+        self.objects.insert(
+            output,
+            Object {
+                bytes: Rc::new(bytes),
+                created,
+            },
+        );
+        Ok(())
+    }
+
     fn down(&self, now: Mono, rng: &mut Rng) -> bool {
         self.outage_until.is_some_and(|t| now < t) || rng.chance(self.faults.fail)
     }
@@ -156,9 +191,12 @@ impl SimStore {
                     .map_err(|e| StoreFail::Transient(e.message));
                 Completion::ObjectDone(r)
             }
-            ReplicaCmd::Compact { output, .. } => Completion::ObjectDone(Err(
-                StoreFail::Transient(format!("compaction into {output:?} is not simulated")),
-            )),
+            ReplicaCmd::Compact { inputs, output, .. } => {
+                if down {
+                    return Completion::ObjectDone(Err(transient("compact")));
+                }
+                Completion::ObjectDone(self.compact(inputs, *output))
+            }
             ReplicaCmd::Delete { keys } => {
                 if down {
                     return Completion::ObjectDone(Err(transient("delete")));

@@ -215,13 +215,13 @@ impl Maintenance {
         }
     }
 
-    /// Start due work. `ready` is false while the database or its replica position is not
-    /// known yet.
+    /// Start due work. `replica_txid` is the newest TXID in the replica's level 0 once the
+    /// database is open and that position is known (`None` until then: nothing runs).
     pub fn advance(
         &mut self,
         id: DbId,
         s: &MaintenanceSettings,
-        ready: bool,
+        replica_txid: Option<u64>,
         now: Mono,
         wall: UnixMs,
         em: &mut Emitter,
@@ -234,10 +234,23 @@ impl Maintenance {
                 }
             }
         }
-        if !ready || self.active.is_some() {
+        let Some(replica_txid) = replica_txid else {
+            return;
+        };
+        if self.active.is_some() {
             return;
         }
-        let Some(job) = self.queue.pop_front() else {
+        // A snapshot is merged from the replica's files, so on a new replica it waits for
+        // the first upload (Go waits for the database to be initialised and reads it
+        // directly); had it run before, it would have found nothing and the first
+        // snapshot would come a whole interval later. The other jobs go ahead meanwhile.
+        let runnable = |j: &Job| *j != Job::Snapshot || replica_txid > 0;
+        let Some(job) = self
+            .queue
+            .iter()
+            .position(runnable)
+            .and_then(|i| self.queue.remove(i))
+        else {
             return;
         };
         self.current = Some(job);

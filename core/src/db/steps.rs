@@ -67,9 +67,12 @@ impl Db {
     pub(crate) fn advance(&mut self, id: DbId, now: Mono, wall: UnixMs, em: &mut Emitter) {
         self.advance_repair(em);
         self.advance_replica(id, now, em);
-        let ready = self.lifecycle == Lifecycle::Open && self.replica.pos.is_some();
+        let replica_txid = self
+            .replica
+            .pos
+            .filter(|_| self.lifecycle == Lifecycle::Open);
         self.maintenance
-            .advance(id, &self.settings.maintenance, ready, now, wall, em);
+            .advance(id, &self.settings.maintenance, replica_txid, now, wall, em);
         if self.active.is_some() || self.lifecycle == Lifecycle::Stopped {
             return;
         }
