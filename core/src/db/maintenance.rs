@@ -109,7 +109,11 @@ pub struct Maintenance {
     active: Option<(OpId, Stage)>,
     retention_pass: bool,
     current: Option<Job>,
+    /// Forced snapshot requests waiting for the next snapshot job.
     snapshot_tickets: Vec<u64>,
+    /// The requests the running snapshot job answers: only those made before it started,
+    /// since a job already listing may have missed what a request's sync just uploaded.
+    serving_tickets: Vec<u64>,
     /// Last maintenance error.
     pub last_error: Option<String>,
     /// Newest level 1 TXID listed so far (see `integrity`).
@@ -171,7 +175,7 @@ impl Maintenance {
             return;
         }
         self.current = None;
-        for ticket in std::mem::take(&mut self.snapshot_tickets) {
+        for ticket in std::mem::take(&mut self.serving_tickets) {
             let result = result.clone().map(|()| crate::emit::SyncReport {
                 before: 0,
                 after: 0,
@@ -254,6 +258,9 @@ impl Maintenance {
             return;
         };
         self.current = Some(job);
+        if job == Job::Snapshot {
+            self.serving_tickets = std::mem::take(&mut self.snapshot_tickets);
+        }
         let first = match job {
             Job::Compact(l) => l - 1,
             Job::Snapshot | Job::L0Retention | Job::Verify => 0,

@@ -61,7 +61,7 @@ impl Maintenance {
             Job::Snapshot => {
                 // A forced snapshot (`-once -force-snapshot`) runs whenever asked; a
                 // scheduled one at most once per interval, restarts included.
-                let forced = !self.snapshot_tickets.is_empty();
+                let forced = !self.serving_tickets.is_empty();
                 let start = (!forced).then(|| interval_start(wall, s.snapshot_interval));
                 if let Some(p) = compaction::plan_snapshot(levels, start) {
                     let op = issue(
