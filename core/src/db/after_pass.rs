@@ -200,7 +200,18 @@ impl Db {
                     .filter(|s| !matches!(s, Step::WaitForFile | Step::Open)),
             ),
             Lifecycle::Opening => self.queue.extend(open_steps()),
-            Lifecycle::Closing => self.queue.push_back(Step::Close),
+            // Shutting down: no retry to wait for, close now.
+            Lifecycle::Closing => {
+                self.queue.push_back(Step::Close);
+                self.retry_at = None;
+                em.log(
+                    Level::Error,
+                    Some(&self.settings.paths.db),
+                    format!("{msg}: skipping the final sync"),
+                );
+                self.last_error = Some(msg);
+                return;
+            }
             _ => {}
         }
         let delay = self.backoff.next_delay();
