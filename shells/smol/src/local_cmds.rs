@@ -199,6 +199,18 @@ pub fn reset(args: &[String]) -> Result<(), String> {
         println!("No files were removed.");
         return Ok(());
     }
+    // A running daemon would go on writing into the directory removed under it; holding
+    // the claim also keeps one from starting until the reset is done.
+    let _claim = crate::sqlite::claim(&db).map_err(|e| {
+        if e.message.contains("another litestream process") {
+            format!(
+                "{} is being replicated by a running litestream process: stop it before reset",
+                db.display()
+            )
+        } else {
+            e.message
+        }
+    })?;
     println!("Resetting local Litestream state for: {}", db.display());
     println!("Removing: {}", ltx_dir.display());
     match std::fs::remove_dir_all(&ltx_dir) {

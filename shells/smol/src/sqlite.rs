@@ -36,6 +36,37 @@ pub struct SqliteDb {
     /// Holds the write barrier while a PASSIVE checkpoint runs.
     barrier: Option<Connection>,
     path: std::path::PathBuf,
+    /// The database file, `flock`ed for as long as we replicate it (see [`claim`]).
+    _claim: std::fs::File,
+}
+
+/// Take the database file's `flock` (independent of SQLite's `fcntl` locks, which the
+/// application shares): a second litestream process on the same database would write
+/// the same meta directory and replica and overwrite each other's LTX files. The kernel
+/// drops the lock when the process dies, `kill -9` included.
+pub fn claim(path: &Path) -> Result<std::fs::File, IoFail> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::File::open(path).map_err(|e| IoFail {
+        kind: IoFailKind::Other,
+        message: format!("open {}: {e}", path.display()),
+    })?;
+    // SAFETY: flock on a descriptor we own.
+    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let e = std::io::Error::last_os_error();
+        let message = if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+            format!(
+                "{} is already replicated by another litestream process: stop that one first (two would overwrite each other's replica files)",
+                path.display()
+            )
+        } else {
+            format!("lock {}: {e}", path.display())
+        };
+        return Err(IoFail {
+            kind: IoFailKind::Other,
+            message,
+        });
+    }
+    Ok(f)
 }
 
 fn sql_fail(path: &Path, what: &str, e: &rusqlite::Error) -> IoFail {
@@ -97,6 +128,7 @@ fn persist_wal(conn: &Connection) {
 impl SqliteDb {
     /// Open the database for replication; returns the connections and the page size.
     pub fn open(path: &Path, busy: Duration) -> Result<(SqliteDb, u32), IoFail> {
+        let claimed = claim(path)?;
         let conn = connect(path, busy)?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode = wal", [], |r| r.get(0))
@@ -125,6 +157,7 @@ impl SqliteDb {
             conn,
             barrier: None,
             path: path.to_owned(),
+            _claim: claimed,
         };
         if wal_len < 32 {
             db.bump_seq()?;
