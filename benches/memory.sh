@@ -26,24 +26,12 @@ BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/litestream"
 command -v sqlite3 >/dev/null || { echo "sqlite3 missing: apt-get install -y sqlite3" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "GNU time missing: apt-get install -y time" >&2; exit 1; }
 
-DIR="$(mktemp -d "${TMPDIR:-/tmp}/ls-mem-XXXXXX")"
-cleanup() {
-  [ -n "${TIME_PID:-}" ] && kill -9 "$TIME_PID" 2>/dev/null || true
-  [ -n "${DAEMON_PID:-}" ] && kill -9 "$DAEMON_PID" 2>/dev/null || true
-  [ -z "${KEEP:-}" ] && rm -rf "$DIR"
-}
-trap cleanup EXIT
+source "$ROOT/benches/support/timed_daemon.sh"
+timed_daemon_dir ls-mem
 
 DB="$DIR/app.db"
 sqlite3 "$DB" 'PRAGMA journal_mode=wal; CREATE TABLE big(id INTEGER PRIMARY KEY, b BLOB);' >/dev/null
-/usr/bin/time -v -o "$DIR/time.txt" "$BIN" replicate "$DB" "file://$DIR/replica" >"$DIR/daemon.log" 2>&1 &
-TIME_PID=$!
-for _ in $(seq 100); do
-  DAEMON_PID="$(pgrep -P "$TIME_PID" || true)"
-  [ -n "$DAEMON_PID" ] && grep -q "initialized database" "$DIR/daemon.log" && break
-  sleep 0.1
-done
-[ -n "$DAEMON_PID" ] || { echo "daemon did not start" >&2; cat "$DIR/daemon.log" >&2; exit 1; }
+timed_daemon_start "$DB"
 
 start=$(date +%s.%N)
 sqlite3 "$DB" ".timeout 10000" "BEGIN;" \
@@ -69,13 +57,7 @@ echo "replica caught up (file $done) within $(echo "$replicated - $written" | bc
 ls -l "$DIR/replica/ltx/0/" | awk 'NR>1 {print "  " $5 "\t" $9}'
 
 sleep 2 # let the checkpoint after the big pass run too
-kill -TERM "$DAEMON_PID"
-wait "$TIME_PID" || true
-TIME_PID=""
-DAEMON_PID=""
-RSS_KB=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$DIR/time.txt")
-echo "daemon peak RSS: $RSS_KB KiB ($((RSS_KB / 1024)) MiB) → target < 64 MiB: $([ "$RSS_KB" -lt 65536 ] && echo met || echo MISSED)"
-grep -E "Elapsed|User time|System time" "$DIR/time.txt" | sed 's/^\s*/  /'
+timed_daemon_stop
 
 if [ -n "${VERIFY:-}" ]; then
   "$BIN" restore -o "$DIR/restored.db" "file://$DIR/replica" 2>&1 | tail -1

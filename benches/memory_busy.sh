@@ -22,24 +22,12 @@ command -v sqlite3 >/dev/null || { echo "sqlite3 missing: apt-get install -y sql
 command -v python3 >/dev/null || { echo "python3 missing: apt-get install -y python3" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "GNU time missing: apt-get install -y time" >&2; exit 1; }
 
-DIR="$(mktemp -d "${TMPDIR:-/tmp}/ls-mem-busy-XXXXXX")"
-cleanup() {
-  [ -n "${TIME_PID:-}" ] && kill -9 "$TIME_PID" 2>/dev/null || true
-  [ -n "${DAEMON_PID:-}" ] && kill -9 "$DAEMON_PID" 2>/dev/null || true
-  [ -z "${KEEP:-}" ] && rm -rf "$DIR"
-}
-trap cleanup EXIT
+source "$ROOT/benches/support/timed_daemon.sh"
+timed_daemon_dir ls-mem-busy
 
 DB="$DIR/app.db"
 sqlite3 "$DB" 'PRAGMA journal_mode=wal; CREATE TABLE w(id INTEGER PRIMARY KEY, v TEXT, n INT);' >/dev/null
-/usr/bin/time -v -o "$DIR/time.txt" "$BIN" replicate "$DB" "file://$DIR/replica" >"$DIR/daemon.log" 2>&1 &
-TIME_PID=$!
-for _ in $(seq 100); do
-  DAEMON_PID="$(pgrep -P "$TIME_PID" || true)"
-  [ -n "$DAEMON_PID" ] && grep -q "initialized database" "$DIR/daemon.log" && break
-  sleep 0.1
-done
-[ -n "$DAEMON_PID" ] || { echo "daemon did not start" >&2; cat "$DIR/daemon.log" >&2; exit 1; }
+timed_daemon_start "$DB"
 
 python3 - "$DB" "$SECS" <<'PY'
 import os, random, sqlite3, sys, time
@@ -64,14 +52,8 @@ PY
 sleep 3
 L0=$(ls "$DIR/.app.db-litestream/ltx/0" | grep -c '\.ltx$' || true)
 L1=$(ls "$DIR/replica/ltx/1" 2>/dev/null | grep -c '\.ltx$' || true)
-kill -TERM "$DAEMON_PID"
-wait "$TIME_PID" || true
-TIME_PID=""
-DAEMON_PID=""
-RSS_KB=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$DIR/time.txt")
 echo "local L0 files: $L0; replica level 1 files: $L1"
-echo "daemon peak RSS: $RSS_KB KiB ($((RSS_KB / 1024)) MiB) → target < 64 MiB: $([ "$RSS_KB" -lt 65536 ] && echo met || echo MISSED)"
-grep -E "Elapsed|User time|System time" "$DIR/time.txt" | sed 's/^\s*/  /'
+timed_daemon_stop
 "$BIN" restore -o "$DIR/restored.db" "file://$DIR/replica" 2>&1 | tail -1
 src=$(sqlite3 "$DB" .sha3sum)
 got=$(sqlite3 "$DIR/restored.db" .sha3sum)

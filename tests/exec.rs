@@ -3,12 +3,12 @@
 //! status when it failed); SIGTERM reaches the child. The daemon raises its own soft
 //! open-file limit, as Go's runtime does, and the child gets the limit it was given.
 
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use litestream_e2e::ipc::signal;
+use litestream_e2e::limit_open_files;
 use litestream_e2e::{
     assert_restore_equals, db_state, file_url, litestream_bin, sqlite3, tempdir, wait_until,
 };
@@ -22,19 +22,7 @@ fn replicate_exec(cmd: &str, db: &Path, replica: &Path) -> Command {
     c.args(["replicate", "-exec", cmd])
         .arg(db)
         .arg(file_url(replica));
-    // SAFETY: only setrlimit, async-signal-safe, in the child before exec.
-    unsafe {
-        c.pre_exec(|| {
-            let lim = libc::rlimit {
-                rlim_cur: SOFT_LIMIT,
-                rlim_max: HARD_LIMIT,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    limit_open_files(&mut c, SOFT_LIMIT, HARD_LIMIT);
     c
 }
 

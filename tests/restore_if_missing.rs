@@ -53,6 +53,18 @@ fn rows(db: &Path) -> String {
     sqlite3(db, "SELECT id, hex(v) FROM t ORDER BY id;")
 }
 
+/// `litestream replicate FLAGS -once -config CONFIG`, which must succeed; its stderr.
+fn replicate_once(config: &Path, flags: &[&str]) -> String {
+    let config = config.display().to_string();
+    let mut args = vec!["replicate"];
+    args.extend_from_slice(flags);
+    args.extend(["-once", "-config", &config]);
+    let o = litestream_within(&args, Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "replicate -once failed:\n{stderr}");
+    stderr
+}
+
 /// Run `litestream ARGS` to completion, killing it (and failing) after `timeout`: a
 /// daemon that should have refused to start would otherwise run forever.
 fn litestream_within(args: &[&str], timeout: Duration) -> Output {
@@ -163,17 +175,7 @@ fn config_key_restores_with_once() {
         ),
     )
     .unwrap();
-    let o = litestream_within(
-        &[
-            "replicate",
-            "-once",
-            "-config",
-            &config.display().to_string(),
-        ],
-        Duration::from_secs(60),
-    );
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "replicate -once failed:\n{stderr}");
+    let stderr = replicate_once(&config, &[]);
     assert!(
         stderr.contains("database restored from replica"),
         "{stderr}"
@@ -256,18 +258,7 @@ fn existing_database_is_left_alone() {
     )
     .unwrap();
     // The flag covers every `path:` entry in config mode.
-    let o = litestream_within(
-        &[
-            "replicate",
-            "-restore-if-db-not-exists",
-            "-once",
-            "-config",
-            &config.display().to_string(),
-        ],
-        Duration::from_secs(60),
-    );
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "replicate -once failed:\n{stderr}");
+    let stderr = replicate_once(&config, &["-restore-if-db-not-exists"]);
     assert_eq!(
         rows(&lost),
         lost_rows,

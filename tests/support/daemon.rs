@@ -33,27 +33,31 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Start `litestream replicate -log-level debug DB file://REPLICA`, logging to `log`.
-    pub fn start(db: &Path, replica: &Path, log: &Path) -> Daemon {
-        let mut d = Daemon::start_url(db, &file_url(replica), &[], log);
-        d.replica = replica.to_path_buf();
-        d
-    }
-
-    /// Start `litestream replicate -log-level debug DB URL` with `env` added to the
-    /// environment, logging to `log`.
-    pub fn start_url(db: &Path, url: &str, env: &[(String, String)], log: &Path) -> Daemon {
-        let mut d = Daemon {
+    /// A daemon not started yet: `replicate -log-level debug DB URL`, logging to `log`.
+    fn new(db: &Path, url: &str, log: &Path) -> Daemon {
+        Daemon {
             child: None,
             log: log.to_path_buf(),
             db: db.to_path_buf(),
             replica: PathBuf::new(),
             url: url.to_string(),
-            env: env.to_vec(),
+            env: Vec::new(),
             config: None,
             max_open_files: None,
             flags: Vec::new(),
-        };
+        }
+    }
+
+    /// Start `litestream replicate -log-level debug DB file://REPLICA`, logging to `log`.
+    pub fn start(db: &Path, replica: &Path, log: &Path) -> Daemon {
+        Daemon::start_flags(db, replica, log, &[])
+    }
+
+    /// Start `litestream replicate -log-level debug DB URL` with `env` added to the
+    /// environment, logging to `log`.
+    pub fn start_url(db: &Path, url: &str, env: &[(String, String)], log: &Path) -> Daemon {
+        let mut d = Daemon::new(db, url, log);
+        d.env = env.to_vec();
         d.restart();
         d
     }
@@ -61,17 +65,9 @@ impl Daemon {
     /// Start `litestream replicate -config CONFIG` for the file replica `replica` of
     /// `db` (the config names both and sets `logging.level: debug`), logging to `log`.
     pub fn start_config(config: &Path, db: &Path, replica: &Path, log: &Path) -> Daemon {
-        let mut d = Daemon {
-            child: None,
-            log: log.to_path_buf(),
-            db: db.to_path_buf(),
-            replica: replica.to_path_buf(),
-            url: file_url(replica),
-            env: Vec::new(),
-            config: Some(config.to_path_buf()),
-            max_open_files: None,
-            flags: Vec::new(),
-        };
+        let mut d = Daemon::new(db, &file_url(replica), log);
+        d.replica = replica.to_path_buf();
+        d.config = Some(config.to_path_buf());
         d.restart();
         d
     }
@@ -79,17 +75,9 @@ impl Daemon {
     /// Like [`Daemon::start`] with `flags` (e.g. `-restore-if-db-not-exists`) given
     /// before the database and URL.
     pub fn start_flags(db: &Path, replica: &Path, log: &Path, flags: &[&str]) -> Daemon {
-        let mut d = Daemon {
-            child: None,
-            log: log.to_path_buf(),
-            db: db.to_path_buf(),
-            replica: replica.to_path_buf(),
-            url: file_url(replica),
-            env: Vec::new(),
-            config: None,
-            max_open_files: None,
-            flags: flags.iter().map(|f| f.to_string()).collect(),
-        };
+        let mut d = Daemon::new(db, &file_url(replica), log);
+        d.replica = replica.to_path_buf();
+        d.flags = flags.iter().map(|f| f.to_string()).collect();
         d.restart();
         d
     }
@@ -116,20 +104,7 @@ impl Daemon {
                 .arg(&self.url),
         };
         if let Some(limit) = self.max_open_files {
-            use std::os::unix::process::CommandExt;
-            // SAFETY: only setrlimit, async-signal-safe, runs in the child before exec.
-            unsafe {
-                cmd.pre_exec(move || {
-                    let lim = libc::rlimit {
-                        rlim_cur: limit,
-                        rlim_max: limit,
-                    };
-                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    Ok(())
-                });
-            }
+            limit_open_files(&mut cmd, limit, limit);
         }
         let child = cmd
             .envs(self.env.iter().map(|(k, v)| (k, v)))
@@ -289,5 +264,24 @@ impl Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         self.kill9();
+    }
+}
+
+/// Start `cmd` with the open-file limit (`ulimit -Sn SOFT -Hn HARD`) a service manager
+/// would give it.
+pub fn limit_open_files(cmd: &mut Command, soft: u64, hard: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: only setrlimit, async-signal-safe, runs in the child before exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let lim = libc::rlimit {
+                rlim_cur: soft,
+                rlim_max: hard,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
     }
 }

@@ -27,7 +27,7 @@ mod wal;
 
 pub use clock::{rfc3339, rfc3339_now, wait_until};
 pub use commands::{list_l0_url, litestream, one_error_line};
-pub use daemon::Daemon;
+pub use daemon::{limit_open_files, Daemon};
 pub use files::{hash_tree, sha256_file, tmp_files};
 pub use ltx_dir::{
     assert_l0_contiguous, decode_ltx, l0_path, ltx_files, ltx_header, max_l0_txid, meta_dir,

@@ -11,6 +11,7 @@ pub mod checkpoint;
 mod completion;
 pub mod maintenance;
 pub mod pass;
+mod replica_lane;
 mod steps;
 pub mod verify;
 pub mod waiters;

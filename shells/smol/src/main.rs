@@ -19,6 +19,7 @@ mod replica;
 mod replicate;
 mod restore;
 mod restore_cmd;
+mod restore_interrupt;
 mod restore_missing;
 mod setup;
 mod socket;
